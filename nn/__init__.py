@@ -1,0 +1,1 @@
+"""Neural-network layers, losses, optimizers, data and training on top of `autograd`."""
