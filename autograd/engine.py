@@ -1,0 +1,179 @@
+"""Reverse mode: walk the graph from the outputs back to the leaves, applying VJPs.
+
+The walk is iterative (no recursion limit), visits each node once in reverse topological order,
+and pops each node's gradient as soon as it has been passed on, so interior gradients are freed
+as early as possible. Without `retain_graph`, each node forgets its inputs once used: the graph
+is freed as it is consumed, and a second backward through it is a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import FREED, Tensor, set_grad_enabled
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Nodes that need gradients, each after all of its inputs (depth-first, no recursion)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for x in node._inputs:
+            if isinstance(x, Tensor) and x.requires_grad and id(x) not in visited:
+                stack.append((x, False))
+    return order
+
+
+def sum_to(g: Any, shape: tuple) -> Any:
+    """Broadcasting's adjoint: sum g over the axes broadcasting added or stretched to reach it."""
+    lead = g.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    axes = tuple(range(lead)) + stretched
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
+    """The starting vector v of vᵀJ: 1 for a scalar output, else `gradient` checked for shape."""
+    if not root.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad (no input had "
+                           "requires_grad=True, or it was computed under no_grad)")
+    if gradient is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {root.shape}, not a scalar. backward() "
+                f"computes vᵀJ, so pass gradient=v of shape {root.shape} (or reduce the "
+                f"output first, e.g. .sum() or .mean())")
+        seed = np.ones(root.shape, dtype=root.dtype)
+    else:
+        seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+                        dtype=root.dtype, copy=True)
+        if seed.shape != root.shape:
+            raise ValueError(f"backward: gradient has shape {seed.shape} but the output has "
+                             f"shape {root.shape}; they must match")
+    if create_graph and isinstance(gradient, Tensor):
+        return gradient
+    return Tensor._wrap(seed) if create_graph else seed
+
+
+def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False,
+             create_graph: bool = False, targets: Sequence[Tensor] | None = None,
+             tracer: Any = None) -> dict[int, Any] | None:
+    """Propagate gradients from `roots` (seeded with `gradients`) to the leaves.
+
+    Leaves (and tensors that `retain_grad()`) accumulate into `.grad`. With `targets`, nothing
+    is accumulated; the gradients reaching the targets are returned, keyed by id. A `tracer`
+    (see autograd.viz) is told every step, for the backward ledger.
+    """
+    grads: dict[int, Any] = {}
+    for root, gradient in zip(roots, gradients):
+        seed = _seed(root, gradient, create_graph)
+        grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
+    wanted = None if targets is None else {id(t) for t in targets}
+    captured: dict[int, Any] = {}
+    stored: set[int] = set()
+    with set_grad_enabled(create_graph):
+        for node in reversed(topological_order(roots)):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if tracer is not None:
+                tracer.node(node, g)
+            if wanted is not None:
+                if id(node) in wanted:
+                    captured[id(node)] = g
+            elif node._op is None or node._retains:
+                _accumulate(node, g, create_graph, stored)
+            if node._op is not None:
+                _propagate(node, g, grads, create_graph, tracer)
+                if not retain_graph:
+                    node._op, node._inputs, node._params = FREED, (), None
+    return captured if targets is not None else None
+
+
+def _propagate(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool,
+               tracer: Any) -> None:
+    """Apply the node's VJPs for the inputs that need a gradient, adding into `grads`."""
+    op, inputs, params = node._op, node._inputs, node._params
+    if op is FREED:
+        raise RuntimeError(
+            "backward: trying to backward through a graph a second time (or through a "
+            "tensor whose graph was already freed); call backward(retain_graph=True) the "
+            "first time if you need to backward twice")
+    if create_graph:
+        out, args = node, inputs
+    else:
+        out, args = node.data, [x.data if isinstance(x, Tensor) else x for x in inputs]
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            continue
+        gx = op.vjps[i](g, out, *args, **params) if params else op.vjps[i](g, out, *args)
+        raw = gx
+        if gx.shape != x.data.shape:
+            gx = sum_to(gx, x.data.shape)
+        if gx.dtype != x.data.dtype:
+            gx = gx.astype(x.data.dtype)
+        if tracer is not None:
+            tracer.edge(node, i, x, raw, gx)
+        key = id(x)
+        grads[key] = grads[key] + gx if key in grads else gx
+
+
+def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
+    """Add g into node.grad (PyTorch semantics: gradients accumulate until zeroed)."""
+    if create_graph:
+        node.grad = g if node.grad is None else node.grad + g
+        return
+    if node.grad is not None:
+        node.grad = Tensor._wrap(node.grad.data + g)
+        return
+    # The same array can reach two leaves (x + y passes g to both) or be a read-only
+    # broadcast view; copy then, so that each .grad owns its memory.
+    if type(g) is not np.ndarray or id(g) in stored or not g.flags.writeable:
+        g = np.array(g, copy=True)
+    stored.add(id(g))
+    node.grad = Tensor._wrap(g)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, returned without touching `.grad`.
+
+    As `torch.autograd.grad`: `grad_outputs` is v in vᵀJ (needed for non-scalar outputs);
+    `create_graph=True` makes the returned gradients differentiable themselves.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = backward(outputs, grad_outputs, retain_graph, create_graph, targets=inputs)
+    results = []
+    for i, x in enumerate(inputs):
+        g = captured.get(id(x))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute "
+                               f"the outputs; pass allow_unused=True to get None for it")
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor._wrap(np.asarray(g))
+        results.append(g)
+    return tuple(results)
+

@@ -1,0 +1,421 @@
+"""The Tensor: a NumPy array that remembers the primitive operation that made it.
+
+A tensor computed from inputs that require gradients is a graph node: it keeps the primitive
+(`_op`), the inputs it was applied to (`_inputs`, tensors or plain constants) and the primitive's
+static parameters (`_params`, e.g. `axis`). Nothing else is stored, and in particular no closure
+over the output, so a graph is freed by reference counting alone once nobody holds its root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode: whether operations record the graph.
+# ---------------------------------------------------------------------------------------------
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True while operations record the graph (i.e. outside `no_grad`)."""
+    return _grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager and decorator that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing inside: for evaluation and in-place parameter updates."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph inside, even within `no_grad`."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Primitives and their application.
+# ---------------------------------------------------------------------------------------------
+class Primitive:
+    """A differentiable operation: a NumPy forward and one VJP per input (None: constant input).
+
+    Each VJP is called as `vjp(g, out, *inputs, **params)` and returns g · ∂out/∂input. It is
+    written with operators and primitives only, so it runs on plain arrays in an ordinary
+    backward pass and on Tensors (recording a graph) when `create_graph=True`.
+    """
+
+    __slots__ = ("name", "forward", "math", "vjps")
+
+    def __init__(self, name: str, forward: Callable, math: str, *vjps: Callable | None) -> None:
+        self.name, self.forward, self.math, self.vjps = name, forward, math, vjps
+
+    def __call__(self, *inputs: Any, **params: Any) -> Any:
+        """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
+        for x in inputs:
+            if isinstance(x, Tensor):
+                return apply(self, inputs, params)
+        return self.forward(*inputs, **params)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}: {self.math}>"
+
+
+# Marks a node whose graph was freed by a backward pass without retain_graph.
+FREED = Primitive("freed", None, "graph freed by backward()")
+
+
+def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
+    """Run `op` forward on the inputs' data and, if any input needs a gradient, record a node."""
+    arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+    try:
+        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    except (ValueError, IndexError, TypeError) as error:
+        raise _explain(op, arrays, params, error) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)  # NumPy returns scalars from 0-d operations
+    node = Tensor.__new__(Tensor)
+    node.data, node.grad, node.name, node._retains = out, None, None, False
+    if _grad_enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                node.requires_grad, node._op, node._inputs, node._params = True, op, inputs, params
+                return node
+    node.requires_grad, node._op, node._inputs, node._params = False, None, (), None
+    return node
+
+
+def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception) -> Exception:
+    """Turn NumPy's error from deep inside a forward into one that names the op and the shapes."""
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    if op.name == "matmul" and all(np.ndim(a) >= 1 for a in arrays):
+        (x, y) = arrays
+        inner_y = np.shape(y)[-2] if np.ndim(y) >= 2 else np.shape(y)[0]
+        detail = f"inner dimensions differ ({np.shape(x)[-1]} != {inner_y})"
+    elif op.name == "matmul":
+        detail = "matmul needs at least 1-d operands (use * for scalars)"
+    else:
+        detail = str(error).split("\n")[0]
+    extra = f" with {params}" if params else ""
+    kind = IndexError if isinstance(error, IndexError) else ValueError
+    return kind(f"{op.name}: cannot apply to shapes {shapes}{extra}: {detail}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Tensor.
+# ---------------------------------------------------------------------------------------------
+_DTYPE_KINDS = "fiub"  # float, signed/unsigned int, bool
+
+
+def _as_array(data: Any, dtype: Any) -> np.ndarray:
+    """Copy `data` into a fresh ndarray, with clear errors for ragged or non-numeric input."""
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.array(data, dtype=dtype, copy=True)
+    except ValueError as error:
+        raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data "
+                         f"(ragged nested lists?): {str(error).splitlines()[0]}") from None
+    except TypeError as error:
+        raise TypeError(f"Tensor: data must be numeric: {error}") from None
+    if array.dtype.kind not in _DTYPE_KINDS:
+        raise TypeError(f"Tensor: data must be numeric (float, int or bool), "
+                        f"got {type(data).__name__} giving dtype {array.dtype}")
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for `backward()`.
+
+    `Tensor(data, requires_grad=False, dtype=None)` copies `data` (a number, nested list or
+    array). Floating data keeps its dtype (float32 stays float32, gradients included); Python
+    floats become float64 as in NumPy. Only floating tensors can require gradients.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_params",
+                 "_retains", "__weakref__")
+    __array_ufunc__ = None  # make `ndarray * tensor` defer to Tensor.__rmul__
+    __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"Tensor: only floating-point tensors can require gradients, "
+                            f"got dtype {self.data.dtype} (use float data or dtype=np.float64)")
+        self.requires_grad, self.grad, self.name = bool(requires_grad), None, name
+        self._op, self._inputs, self._params, self._retains = None, (), None, False
+
+    # ----- basic properties ------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape, doc="Shape of the data.")
+    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
+    dtype = property(lambda self: self.data.dtype, doc="NumPy dtype of the data.")
+    size = property(lambda self: self.data.size, doc="Number of elements.")
+    is_leaf = property(lambda self: self._op is None, doc="True unless made by an op.")
+    op = property(lambda self: self._op, doc="The primitive that made this tensor, or None.")
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf that does not require grad."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place on a leaf; returns self."""
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: dtype {self.dtype} cannot require gradients")
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep this non-leaf tensor's gradient in `.grad` after backward (leaves always do)."""
+        self._retains = True
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Cast to another dtype; gradients are cast back."""
+        return P.cast(self, dtype=np.dtype(dtype))
+
+    float = lambda self: self.astype(np.float32)  # noqa: E731 - PyTorch's .float()
+    double = lambda self: self.astype(np.float64)  # noqa: E731 - PyTorch's .double()
+
+    @staticmethod
+    def _wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A leaf around an existing array, without copying or checks (internal fast path)."""
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t.name = data, None, requires_grad, None
+        t._op, t._inputs, t._params, t._retains = None, (), None, False
+        return t
+
+    # ----- conversions -------------------------------------------------------------------
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=100)
+        extras = [f"dtype={self.dtype}"] if self.dtype not in (np.float64, np.int64) else []
+        if self.requires_grad:
+            extras.append(f"op={self._op.name}" if self._op else "requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ----- backward ------------------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (vᵀJ with v = `gradient`).
+
+        A scalar output seeds 1. The graph is freed as it is consumed unless `retain_graph`;
+        `create_graph=True` records the backward pass itself, for higher-order gradients.
+        """
+        from .engine import backward
+        backward([self], [gradient], retain_graph=retain_graph or create_graph,
+                 create_graph=create_graph)
+
+    # ----- arithmetic: each is one primitive ------------------------------------------------
+    def __add__(self, other): return apply(P.add, (self, other))
+    def __radd__(self, other): return apply(P.add, (other, self))
+    def __sub__(self, other): return apply(P.sub, (self, other))
+    def __rsub__(self, other): return apply(P.sub, (other, self))
+    def __mul__(self, other): return apply(P.mul, (self, other))
+    def __rmul__(self, other): return apply(P.mul, (other, self))
+    def __truediv__(self, other): return apply(P.div, (self, other))
+    def __rtruediv__(self, other): return apply(P.div, (other, self))
+    def __pow__(self, other): return apply(P.pow, (self, other))
+    def __rpow__(self, other): return apply(P.pow, (other, self))
+    def __matmul__(self, other): return apply(P.matmul, (self, other))
+    def __rmatmul__(self, other): return apply(P.matmul, (other, self))
+    def __neg__(self): return apply(P.neg, (self,))
+    def __pos__(self): return self
+
+    # ----- comparisons: plain boolean tensors, never part of the graph ----------------------
+    def __lt__(self, other): return Tensor._wrap(self.data < _data(other))
+    def __le__(self, other): return Tensor._wrap(self.data <= _data(other))
+    def __gt__(self, other): return Tensor._wrap(self.data > _data(other))
+    def __ge__(self, other): return Tensor._wrap(self.data >= _data(other))
+    def __eq__(self, other): return Tensor._wrap(self.data == _data(other))  # type: ignore
+    def __ne__(self, other): return Tensor._wrap(self.data != _data(other))  # type: ignore
+
+    # ----- elementwise functions ----------------------------------------------------------
+    def exp(self) -> Tensor: return apply(P.exp, (self,))
+    def log(self) -> Tensor: return apply(P.log, (self,))
+    def sqrt(self) -> Tensor: return apply(P.sqrt, (self,))
+    def tanh(self) -> Tensor: return apply(P.tanh, (self,))
+    def sigmoid(self) -> Tensor: return apply(P.sigmoid, (self,))
+    def relu(self) -> Tensor: return apply(P.relu, (self,))
+    def abs(self) -> Tensor: return apply(P.abs, (self,))
+    __abs__ = abs
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max; at ties the gradient goes to `other`, so maximum(x, 0) is relu(x)."""
+        return where(self.data > _data(other), self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min; at ties the gradient goes to `other`."""
+        return where(self.data < _data(other), self, other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
+        """Clamp to [min, max]; the gradient passes where min <= x <= max, as in PyTorch."""
+        clipped = np.clip(self.data, min, max)
+        return where(clipped == self.data, self, clipped)
+
+    # ----- reductions (NumPy's axis= and keepdims=) ---------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(P.sum, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum along `axis`; tied maxima share the gradient evenly."""
+        return apply(P.max, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Minimum along `axis`, as -max(-x)."""
+        return -((-self).max(axis, keepdims))
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean along `axis`, as sum / count."""
+        return self.sum(axis, keepdims) / _count(self.shape, _axis(axis))
+
+    def var(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Population variance along `axis`, as mean((x - mean)²)."""
+        centred = self - self.mean(axis, keepdims=True)
+        return (centred * centred).mean(axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along `axis`, computed stably (fused; see primitives)."""
+        return apply(P.softmax, (self,), {"axis": axis})
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along `axis`, computed stably (fused; see primitives)."""
+        return apply(P.log_softmax, (self,), {"axis": axis})
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) along `axis`, shifted by the (constant) max for stability."""
+        shift = np.max(self.data, axis=_axis(axis), keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)
+        out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
+        return out if keepdims else out.reshape(_reduced_shape(self.shape, _axis(axis)))
+
+    # ----- shape operations ---------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return apply(P.reshape, (self,), {"shape": tuple(shape)})
+
+    def flatten(self, start_axis: int = 0) -> Tensor:
+        """Merge the axes from `start_axis` on into one (flatten(1) keeps the batch axis)."""
+        return self.reshape(*self.shape[:start_axis], -1)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes as NumPy does: reversed by default, else by the given permutation."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return apply(P.transpose, (self,), {"axes": tuple(axes) if axes else None})
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes (a transpose)."""
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return self.transpose(order)
+
+    T = property(lambda self: self.transpose(), doc="Axes reversed, as ndarray.T.")
+    mT = property(lambda self: self.swapaxes(-1, -2), doc="Last two axes swapped.")
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return apply(P.broadcast_to, (self,), {"shape": tuple(shape)})
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """Basic slicing and integer-array indexing; repeated indices accumulate gradients."""
+        return apply(P.getitem, (self,), {"index": _index(index)})
+
+
+def _data(x: Any) -> Any:
+    """The array inside a Tensor, or x itself."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _axis(axis: Any) -> Any:
+    """NumPy accepts int, tuple or None; lists become tuples so params stay hashable."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _index(index: Any) -> Any:
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+def _axes(ndim: int, axis: Any) -> tuple[int, ...]:
+    """The reduced axes as a tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in ((axis,) if isinstance(axis, int) else axis))
+
+
+def _count(shape: tuple, axis: Any) -> int:
+    """How many elements a reduction over `axis` combines."""
+    return int(np.prod([shape[a] for a in _axes(len(shape), axis)]))
+
+
+def _reduced_shape(shape: tuple, axis: Any) -> tuple[int, ...]:
+    """The shape after reducing `axis` without keepdims."""
+    gone = _axes(len(shape), axis)
+    return tuple(n for i, n in enumerate(shape) if i not in gone)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """x where `condition` holds, else y; the condition is a constant (no gradient)."""
+    return apply(P.where, (np.asarray(_data(condition), dtype=bool), x, y))
+
+
+from . import primitives as P  # noqa: E402 - the table needs Tensor and Primitive defined
