@@ -21,18 +21,19 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    push, pop, append, seen = stack.append, stack.pop, order.append, visited.add
     while stack:
-        node, inputs_done = stack.pop()
+        node, inputs_done = pop()
         if inputs_done:
-            order.append(node)
+            append(node)
             continue
         if id(node) in visited:
             continue
-        visited.add(id(node))
-        stack.append((node, True))
+        seen(id(node))
+        push((node, True))
         for x in node._inputs:
             if isinstance(x, Tensor) and x.requires_grad and id(x) not in visited:
-                stack.append((x, False))
+                push((x, False))
     return order
 
 
@@ -115,21 +116,23 @@ def _propagate(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool,
             "first time if you need to backward twice")
     if create_graph:
         out, args = node, inputs
-    else:
+    else:  # the fast path: VJPs on plain arrays, no graph recorded
         out, args = node.data, [x.data if isinstance(x, Tensor) else x for x in inputs]
+    vjps = op.vjps
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        gx = op.vjps[i](g, out, *args, **params) if params else op.vjps[i](g, out, *args)
-        raw = gx
-        if gx.shape != x.data.shape:
-            gx = sum_to(gx, x.data.shape)
-        if gx.dtype != x.data.dtype:
-            gx = gx.astype(x.data.dtype)
+        gx = vjps[i](g, out, *args, **params) if params else vjps[i](g, out, *args)
+        raw, data = gx, x.data
+        if gx.shape != data.shape:
+            gx = sum_to(gx, data.shape)
+        if gx.dtype != data.dtype:
+            gx = gx.astype(data.dtype)
         if tracer is not None:
             tracer.edge(node, i, x, raw, gx)
         key = id(x)
-        grads[key] = grads[key] + gx if key in grads else gx
+        previous = grads.get(key)
+        grads[key] = gx if previous is None else previous + gx
 
 
 def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
@@ -160,6 +163,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")

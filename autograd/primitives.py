@@ -61,12 +61,9 @@ abs = Primitive("abs", np.abs, "d|x| = sign(x) dx, with sign(0) = 0",  # noqa: A
 
 
 def _sigmoid(x):
-    """1 / (1 + e⁻ˣ), computed as (1 + tanh(x/2)) / 2, which never overflows."""
-    out = np.multiply(x, 0.5)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
+    """1 / (1 + e⁻ˣ): for very negative x, e⁻ˣ overflows to inf and the result is the right 0."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 sigmoid = Primitive("sigmoid", _sigmoid, "d σ(x) = σ(x)(1 - σ(x)) dx",

@@ -92,16 +92,42 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as error:
         raise _explain(op, arrays, params, error) from None
+    needs_grad = _grad_enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+    return _node(out, op, inputs, params) if needs_grad else _node(out, None, (), None)
+
+
+def _unary(op: Primitive, x: Tensor) -> Tensor:
+    """apply() for one Tensor input and no parameters: the common case, kept lean."""
+    try:
+        out = op.forward(x.data)
+    except (ValueError, TypeError) as error:
+        raise _explain(op, [x.data], None, error) from None
+    if _grad_enabled and x.requires_grad:
+        return _node(out, op, (x,), None)
+    return _node(out, None, (), None)
+
+
+def _binary(op: Primitive, x: Any, y: Any) -> Tensor:
+    """apply() for two inputs, at least one a Tensor, and no parameters."""
+    x_is_tensor, y_is_tensor = isinstance(x, Tensor), isinstance(y, Tensor)
+    a = x.data if x_is_tensor else x
+    b = y.data if y_is_tensor else y
+    try:
+        out = op.forward(a, b)
+    except (ValueError, TypeError) as error:
+        raise _explain(op, [a, b], None, error) from None
+    if _grad_enabled and (x_is_tensor and x.requires_grad or y_is_tensor and y.requires_grad):
+        return _node(out, op, (x, y), None)
+    return _node(out, None, (), None)
+
+
+def _node(out: Any, op: Primitive | None, inputs: tuple, params: dict | None) -> Tensor:
+    """Wrap a forward result; a non-None `op` makes it a graph node that requires grad."""
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # NumPy returns scalars from 0-d operations
     node = Tensor.__new__(Tensor)
     node.data, node.grad, node.name, node._retains = out, None, None, False
-    if _grad_enabled:
-        for x in inputs:
-            if isinstance(x, Tensor) and x.requires_grad:
-                node.requires_grad, node._op, node._inputs, node._params = True, op, inputs, params
-                return node
-    node.requires_grad, node._op, node._inputs, node._params = False, None, (), None
+    node.requires_grad, node._op, node._inputs, node._params = op is not None, op, inputs, params
     return node
 
 
@@ -265,19 +291,19 @@ class Tensor:
                  create_graph=create_graph)
 
     # ----- arithmetic: each is one primitive ------------------------------------------------
-    def __add__(self, other): return apply(P.add, (self, other))
-    def __radd__(self, other): return apply(P.add, (other, self))
-    def __sub__(self, other): return apply(P.sub, (self, other))
-    def __rsub__(self, other): return apply(P.sub, (other, self))
-    def __mul__(self, other): return apply(P.mul, (self, other))
-    def __rmul__(self, other): return apply(P.mul, (other, self))
-    def __truediv__(self, other): return apply(P.div, (self, other))
-    def __rtruediv__(self, other): return apply(P.div, (other, self))
-    def __pow__(self, other): return apply(P.pow, (self, other))
-    def __rpow__(self, other): return apply(P.pow, (other, self))
-    def __matmul__(self, other): return apply(P.matmul, (self, other))
-    def __rmatmul__(self, other): return apply(P.matmul, (other, self))
-    def __neg__(self): return apply(P.neg, (self,))
+    def __add__(self, other): return _binary(P.add, self, other)
+    def __radd__(self, other): return _binary(P.add, other, self)
+    def __sub__(self, other): return _binary(P.sub, self, other)
+    def __rsub__(self, other): return _binary(P.sub, other, self)
+    def __mul__(self, other): return _binary(P.mul, self, other)
+    def __rmul__(self, other): return _binary(P.mul, other, self)
+    def __truediv__(self, other): return _binary(P.div, self, other)
+    def __rtruediv__(self, other): return _binary(P.div, other, self)
+    def __pow__(self, other): return _binary(P.pow, self, other)
+    def __rpow__(self, other): return _binary(P.pow, other, self)
+    def __matmul__(self, other): return _binary(P.matmul, self, _operand(other))
+    def __rmatmul__(self, other): return _binary(P.matmul, _operand(other), self)
+    def __neg__(self): return _unary(P.neg, self)
     def __pos__(self): return self
 
     # ----- comparisons: plain boolean tensors, never part of the graph ----------------------
@@ -289,13 +315,13 @@ class Tensor:
     def __ne__(self, other): return Tensor._wrap(self.data != _data(other))  # type: ignore
 
     # ----- elementwise functions ----------------------------------------------------------
-    def exp(self) -> Tensor: return apply(P.exp, (self,))
-    def log(self) -> Tensor: return apply(P.log, (self,))
-    def sqrt(self) -> Tensor: return apply(P.sqrt, (self,))
-    def tanh(self) -> Tensor: return apply(P.tanh, (self,))
-    def sigmoid(self) -> Tensor: return apply(P.sigmoid, (self,))
-    def relu(self) -> Tensor: return apply(P.relu, (self,))
-    def abs(self) -> Tensor: return apply(P.abs, (self,))
+    def exp(self) -> Tensor: return _unary(P.exp, self)
+    def log(self) -> Tensor: return _unary(P.log, self)
+    def sqrt(self) -> Tensor: return _unary(P.sqrt, self)
+    def tanh(self) -> Tensor: return _unary(P.tanh, self)
+    def sigmoid(self) -> Tensor: return _unary(P.sigmoid, self)
+    def relu(self) -> Tensor: return _unary(P.relu, self)
+    def abs(self) -> Tensor: return _unary(P.abs, self)
     __abs__ = abs
 
     def maximum(self, other: Any) -> Tensor:
@@ -376,6 +402,11 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         """Basic slicing and integer-array indexing; repeated indices accumulate gradients."""
         return apply(P.getitem, (self,), {"index": _index(index)})
+
+
+def _operand(x: Any) -> Any:
+    """A Tensor stays; anything else becomes an array (matmul's VJPs need .ndim)."""
+    return x if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _data(x: Any) -> Any:
