@@ -1,6 +1,7 @@
 """Reverse mode: walk the graph from the outputs back to the leaves, applying VJPs.
 
-The walk is iterative (no recursion limit), visits each node once in reverse topological order,
+The walk is iterative (no recursion limit), visits each node once in reverse creation order
+(a topological order: see tensor._creation_order),
 and pops each node's gradient as soon as it has been passed on, so interior gradients are freed
 as early as possible. Without `retain_graph`, each node forgets its inputs once used: the graph
 is freed as it is consumed, and a second backward through it is a clear error.
@@ -8,6 +9,7 @@ is freed as it is consumed, and a second backward through it is a clear error.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,20 +79,26 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
 
     Leaves (and tensors that `retain_grad()`) accumulate into `.grad`. With `targets`, nothing
     is accumulated; the gradients reaching the targets are returned, keyed by id. A `tracer`
-    (see autograd.viz) is told every step, for the backward ledger.
+    (see autograd.ledger) is told every step, for the backward ledger.
     """
     grads: dict[int, Any] = {}
+    ready: list[tuple[int, int, Tensor]] = []  # a max-heap on creation number
     for root, gradient in zip(roots, gradients):
         seed = _seed(root, gradient, create_graph)
-        grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
+        if id(root) in grads:
+            grads[id(root)] = grads[id(root)] + seed
+        else:
+            grads[id(root)] = seed
+            heapq.heappush(ready, (-root._seq, id(root), root))
     wanted = None if targets is None else {id(t) for t in targets}
     captured: dict[int, Any] = {}
     stored: set[int] = set()
     with set_grad_enabled(create_graph):
-        for node in reversed(topological_order(roots)):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
+        while ready:
+            # Every consumer of a node was created after it, so when the node is popped all
+            # of its gradient contributions have arrived.
+            node = heapq.heappop(ready)[2]
+            g = grads.pop(id(node))
             if tracer is not None:
                 tracer.node(node, g)
             if wanted is not None:
@@ -99,13 +107,13 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
             elif node._op is None or node._retains:
                 _accumulate(node, g, create_graph, stored)
             if node._op is not None:
-                _propagate(node, g, grads, create_graph, tracer)
+                _propagate(node, g, grads, ready, create_graph, tracer)
                 if not retain_graph:
                     node._op, node._inputs, node._params = FREED, (), None
     return captured if targets is not None else None
 
 
-def _propagate(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool,
+def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_graph: bool,
                tracer: Any) -> None:
     """Apply the node's VJPs for the inputs that need a gradient, adding into `grads`."""
     op, inputs, params = node._op, node._inputs, node._params
@@ -132,7 +140,11 @@ def _propagate(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool,
             tracer.edge(node, i, x, raw, gx)
         key = id(x)
         previous = grads.get(key)
-        grads[key] = gx if previous is None else previous + gx
+        if previous is None:
+            grads[key] = gx
+            heapq.heappush(ready, (-x._seq, key, x))
+        else:
+            grads[key] = previous + gx
 
 
 def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:

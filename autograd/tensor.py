@@ -9,6 +9,7 @@ over the output, so a graph is freed by reference counting alone once nobody hol
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -128,7 +129,13 @@ def _node(out: Any, op: Primitive | None, inputs: tuple, params: dict | None) ->
     node = Tensor.__new__(Tensor)
     node.data, node.grad, node.name, node._retains = out, None, None, False
     node.requires_grad, node._op, node._inputs, node._params = op is not None, op, inputs, params
+    node._seq = next(_creation_order) if op is not None else 0
     return node
+
+
+# Every node is numbered when created. Its inputs existed before it, so they carry smaller
+# numbers: creation order is a topological order, and backward walks it from the top down.
+_creation_order = itertools.count(1)
 
 
 def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception) -> Exception:
@@ -179,7 +186,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_params",
-                 "_retains", "__weakref__")
+                 "_retains", "_seq", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * tensor` defer to Tensor.__rmul__
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
 
@@ -191,6 +198,7 @@ class Tensor:
                             f"got dtype {self.data.dtype} (use float data or dtype=np.float64)")
         self.requires_grad, self.grad, self.name = bool(requires_grad), None, name
         self._op, self._inputs, self._params, self._retains = None, (), None, False
+        self._seq = 0
 
     # ----- basic properties ------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="Shape of the data.")
@@ -246,6 +254,7 @@ class Tensor:
         t = Tensor.__new__(Tensor)
         t.data, t.grad, t.requires_grad, t.name = data, None, requires_grad, None
         t._op, t._inputs, t._params, t._retains = None, (), None, False
+        t._seq = 0
         return t
 
     # ----- conversions -------------------------------------------------------------------
