@@ -8,9 +8,10 @@
     Tensor(27.)
 """
 
-from . import primitives
+from . import ledger, primitives, viz
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
+from .ledger import local_jacobian
 from .ops import (
     abs,
     clip,
@@ -43,6 +44,7 @@ from .ops import (
     zeros_like,
 )
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .viz import draw, render, to_dot
 
 __all__ = [
     "Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
@@ -50,5 +52,5 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "maximum", "minimum", "where", "clip",
     "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy",
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
-    "randn",
+    "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
 ]
