@@ -32,6 +32,8 @@ def jacobian(f: Callable[..., Tensor], *inputs: Any) -> Tensor | tuple[Tensor, .
     """The full Jacobian ∂f/∂x, of shape f(x).shape + x.shape (a tuple for several inputs)."""
     leaves = [_leaf(x) for x in inputs]
     out = f(*leaves)
+    if not out.requires_grad:  # f does not depend on its inputs (e.g. the gradient of a linear f)
+        return _stack_jacobians([[np.zeros(out.shape + x.shape)] for x in leaves], out, leaves)
     rows: list[list[np.ndarray]] = [[] for _ in leaves]
     for k in range(out.size):
         v = np.zeros(out.size, dtype=out.dtype)
@@ -40,6 +42,10 @@ def jacobian(f: Callable[..., Tensor], *inputs: Any) -> Tensor | tuple[Tensor, .
                          allow_unused=True)
         for row, g in zip(rows, _zeros_if_none(gradients, leaves)):
             row.append(g.data)
+    return _stack_jacobians(rows, out, leaves)
+
+
+def _stack_jacobians(rows, out, leaves):
     jacobians = tuple(Tensor._wrap(np.stack(row).reshape(out.shape + x.shape))
                       for row, x in zip(rows, leaves))
     return jacobians[0] if len(jacobians) == 1 else jacobians

@@ -43,9 +43,20 @@ div = Primitive("div", np.divide, "d(x/y) = dx/y - (x/y²) dy",
                 lambda g, out, x, y: -g * out / y)
 neg = Primitive("neg", np.negative, "d(-x) = -dx",
                 lambda g, out, x: -g)
+def _pow_vjp_x(g, out, x, y):
+    """g·y·xʸ⁻¹, with y = 0 giving 0 even at x = 0 (x⁰ is the constant 1)."""
+    constant = _raw(y) == 0
+    return g * y * x ** ((where(constant, 1, y) if constant.any() else y) - 1)
+
+
+def _pow_vjp_y(g, out, x, y):
+    """g·xʸ·ln x, with x = 0 giving 0 (xʸ is 0 near x = 0 for y > 0)."""
+    zero_base = _raw(x) == 0
+    return g * out * log(where(zero_base, 1, x) if zero_base.any() else x)
+
+
 pow = Primitive("pow", np.power, "d(xʸ) = y xʸ⁻¹ dx + xʸ ln(x) dy",  # noqa: A001
-                lambda g, out, x, y: g * y * x ** (y - 1),
-                lambda g, out, x, y: g * out * log(x))
+                _pow_vjp_x, _pow_vjp_y)
 
 # --- elementwise functions ----------------------------------------------------------------------
 exp = Primitive("exp", np.exp, "d(eˣ) = eˣ dx",

@@ -31,14 +31,16 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+        self.previous: list[bool] = []  # a stack: one decorator instance may be re-entered
 
     def __enter__(self) -> None:
         global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, self.mode
+        self.previous.append(_grad_enabled)
+        _grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
-        _grad_enabled = self.previous
+        _grad_enabled = self.previous.pop()
 
 
 class no_grad(set_grad_enabled):
@@ -144,7 +146,10 @@ def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception)
     if op.name == "matmul" and all(np.ndim(a) >= 1 for a in arrays):
         (x, y) = arrays
         inner_y = np.shape(y)[-2] if np.ndim(y) >= 2 else np.shape(y)[0]
-        detail = f"inner dimensions differ ({np.shape(x)[-1]} != {inner_y})"
+        if np.shape(x)[-1] != inner_y:
+            detail = f"inner dimensions differ ({np.shape(x)[-1]} != {inner_y})"
+        else:
+            detail = "the batch dimensions (all but the last two) do not broadcast"
     elif op.name == "matmul":
         detail = "matmul needs at least 1-d operands (use * for scalars)"
     else:
@@ -393,8 +398,11 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         """Permute axes as NumPy does: reversed by default, else by the given permutation."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return apply(P.transpose, (self,), {"axes": tuple(axes) if axes else None})
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        if axes:  # non-negative, so that the VJP's inverse permutation (argsort) is right
+            axes = tuple(int(a) % self.ndim if -self.ndim <= a < self.ndim else a for a in axes)
+        return apply(P.transpose, (self,), {"axes": axes or None})
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes (a transpose)."""
