@@ -129,6 +129,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.shape} (needs input.shape[-1] == weight.shape[0])")
     if bias is None:
         return apply(P.matmul, (x, weight))
+    bias = _array_or_tensor(bias)
     if bias.shape != weight.shape[1:]:
         raise ValueError(f"linear: bias of shape {bias.shape} does not fit weight of shape "
                          f"{weight.shape} (needs ({weight.shape[1]},))")

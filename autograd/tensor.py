@@ -348,7 +348,7 @@ class Tensor:
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
         """Clamp to [min, max]; the gradient passes where min <= x <= max, as in PyTorch."""
-        clipped = np.clip(self.data, min, max)
+        clipped = np.clip(self.data, _data(min), _data(max))
         return where(clipped == self.data, self, clipped)
 
     # ----- reductions (NumPy's axis= and keepdims=) ---------------------------------------
