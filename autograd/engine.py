@@ -9,8 +9,8 @@ is freed as it is consumed, and a second backward through it is a clear error.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -39,11 +39,18 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
+def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
+    """The axes of raw_shape that broadcasting added (leading) or stretched (from 1) to reach it."""
+    lead = len(raw_shape) - len(shape)
+    stretched = (lead + i for i, n in enumerate(shape) if n == 1 and raw_shape[lead + i] != 1)
+    return tuple(range(lead)) + tuple(stretched)
+
+
 def sum_to(g: Any, shape: tuple) -> Any:
     """Broadcasting's adjoint: sum g over the axes broadcasting added or stretched to reach it."""
-    lead = g.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    axes = tuple(range(lead)) + stretched
+    if g.ndim == len(shape) + 1 and g.shape[1:] == shape:  # a bias: sum over the batch
+        return g.sum(axis=0)
+    axes = summed_axes(g.shape, shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
@@ -89,15 +96,18 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
             grads[id(root)] = grads[id(root)] + seed
         else:
             grads[id(root)] = seed
-            heapq.heappush(ready, (-root._seq, id(root), root))
+            heappush(ready, (-root._seq, id(root), root))
     wanted = None if targets is None else {id(t) for t in targets}
+    # In an ordinary pass a leaf's gradient goes straight into .grad; the ledger's tracer and
+    # autograd.grad's targets need every tensor to come through the loop below instead.
+    leaves_now = wanted is None and tracer is None
     captured: dict[int, Any] = {}
     stored: set[int] = set()
     with set_grad_enabled(create_graph):
         while ready:
             # Every consumer of a node was created after it, so when the node is popped all
             # of its gradient contributions have arrived.
-            node = heapq.heappop(ready)[2]
+            node = heappop(ready)[2]
             g = grads.pop(id(node))
             if tracer is not None:
                 tracer.node(node, g)
@@ -107,15 +117,15 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
             elif node._op is None or node._retains:
                 _accumulate(node, g, create_graph, stored)
             if node._op is not None:
-                _propagate(node, g, grads, ready, create_graph, tracer)
+                _propagate(node, g, grads, ready, create_graph, tracer, leaves_now, stored)
                 if not retain_graph:
                     node._op, node._inputs, node._params = FREED, (), None
     return captured if targets is not None else None
 
 
 def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_graph: bool,
-               tracer: Any) -> None:
-    """Apply the node's VJPs for the inputs that need a gradient, adding into `grads`."""
+               tracer: Any, leaves_now: bool, stored: set[int]) -> None:
+    """Apply the node's VJPs for the inputs that need a gradient, passing each result on."""
     op, inputs, params = node._op, node._inputs, node._params
     if op is FREED:
         raise RuntimeError(
@@ -124,7 +134,9 @@ def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_
             "first time if you need to backward twice")
     if create_graph:
         out, args = node, inputs
-    else:  # the fast path: VJPs on plain arrays, no graph recorded
+    elif len(inputs) == 1:  # the fast path: VJPs on plain arrays, no graph recorded
+        out, args = node.data, (inputs[0].data,)
+    else:
         out, args = node.data, [x.data if isinstance(x, Tensor) else x for x in inputs]
     vjps = op.vjps
     for i, x in enumerate(inputs):
@@ -134,15 +146,18 @@ def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_
         raw, data = gx, x.data
         if gx.shape != data.shape:
             gx = sum_to(gx, data.shape)
-        if gx.dtype != data.dtype:
+        if gx.dtype is not data.dtype and gx.dtype != data.dtype:
             gx = gx.astype(data.dtype)
         if tracer is not None:
             tracer.edge(node, i, x, raw, gx)
+        if leaves_now and x._op is None:
+            _accumulate(x, gx, create_graph, stored)
+            continue
         key = id(x)
         previous = grads.get(key)
         if previous is None:
             grads[key] = gx
-            heapq.heappush(ready, (-x._seq, key, x))
+            heappush(ready, (-x._seq, key, x))
         else:
             grads[key] = previous + gx
 

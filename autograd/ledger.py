@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import backward, sum_to
+from .engine import backward, sum_to, summed_axes
 from .tensor import FREED, Primitive, Tensor
 
 SMALL = 6  # arrays with at most this many elements are shown in full
@@ -38,13 +38,6 @@ def summarize(value: Any, one_line: bool = True) -> str:
 def describe(value: Any) -> str:
     """Shape, then the summary: `(4, 3) mean 0.1, min -2, max 3`."""
     return f"{np.shape(value)} {summarize(value)}"
-
-
-def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
-    """The axes of raw_shape that `sum_to` sums to reach shape (leading ones, then stretched)."""
-    lead = len(raw_shape) - len(shape)
-    stretched = (lead + i for i, n in enumerate(shape) if n == 1 and raw_shape[lead + i] != 1)
-    return tuple(range(lead)) + tuple(stretched)
 
 
 def broadcast_note(raw_shape: tuple, shape: tuple) -> str:

@@ -151,7 +151,7 @@ def softmax_cross_entropy(logits: Tensor, target: Any) -> Tensor:
         if target.dtype.kind not in "iu" or len(target) != n:
             raise ValueError(f"softmax_cross_entropy: labels must be {n} integers, got shape "
                              f"{target.shape} of dtype {target.dtype}")
-        if n and (target.min() < 0 or target.max() >= classes):
+        if n and not 0 <= np.minimum.reduce(target) <= np.maximum.reduce(target) < classes:
             raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {classes}), got "
                              f"values from {target.min()} to {target.max()}")
     elif target.shape != logits.shape:

@@ -95,8 +95,11 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as error:
         raise _explain(op, arrays, params, error) from None
-    needs_grad = _grad_enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-    return _node(out, op, inputs, params) if needs_grad else _node(out, None, (), None)
+    if _grad_enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                return _node(out, op, inputs, params)
+    return _constant(out)
 
 
 def _unary(op: Primitive, x: Tensor) -> Tensor:
@@ -107,7 +110,7 @@ def _unary(op: Primitive, x: Tensor) -> Tensor:
         raise _explain(op, [x.data], None, error) from None
     if _grad_enabled and x.requires_grad:
         return _node(out, op, (x,), None)
-    return _node(out, None, (), None)
+    return _constant(out)
 
 
 def _binary(op: Primitive, x: Any, y: Any) -> Tensor:
@@ -121,19 +124,26 @@ def _binary(op: Primitive, x: Any, y: Any) -> Tensor:
         raise _explain(op, [a, b], None, error) from None
     if _grad_enabled and (x_is_tensor and x.requires_grad or y_is_tensor and y.requires_grad):
         return _node(out, op, (x, y), None)
-    return _node(out, None, (), None)
+    return _constant(out)
 
 
-def _node(out: Any, op: Primitive | None, inputs: tuple, params: dict | None) -> Tensor:
-    """Wrap a forward result; a non-None `op` makes it a graph node that requires grad."""
+def _node(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tensor:
+    """Wrap a forward result as a graph node that requires grad."""
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # NumPy returns scalars from 0-d operations
-    node = Tensor.__new__(Tensor)
-    node.data, node.grad, node.name, node._retains = out, None, None, False
-    node.requires_grad, node._op, node._inputs, node._params = op is not None, op, inputs, params
-    node._seq = next(_creation_order) if op is not None else 0
+    node = _new(Tensor)
+    node.data, node.grad, node.requires_grad, node.name = out, None, True, None
+    node._op, node._inputs, node._params = op, inputs, params
+    node._retains, node._seq = False, next(_creation_order)
     return node
 
+
+def _constant(out: Any) -> Tensor:
+    """Wrap a forward result that needs no gradient (no input required one, or no_grad)."""
+    return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+
+
+_new = object.__new__
 
 # Every node is numbered when created. Its inputs existed before it, so they carry smaller
 # numbers: creation order is a topological order, and backward walks it from the top down.
@@ -300,8 +310,7 @@ class Tensor:
         A scalar output seeds 1. The graph is freed as it is consumed unless `retain_graph`;
         `create_graph=True` records the backward pass itself, for higher-order gradients.
         """
-        from .engine import backward
-        backward([self], [gradient], retain_graph=retain_graph or create_graph,
+        engine.backward([self], [gradient], retain_graph=retain_graph or create_graph,
                  create_graph=create_graph)
 
     # ----- arithmetic: each is one primitive ------------------------------------------------
@@ -466,4 +475,5 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     return apply(P.where, (np.asarray(_data(condition), dtype=bool), x, y))
 
 
-from . import primitives as P  # noqa: E402 - the table needs Tensor and Primitive defined
+from . import engine  # noqa: E402 - these modules need Tensor and Primitive defined
+from . import primitives as P  # noqa: E402
