@@ -9,6 +9,7 @@ is freed as it is consumed, and a second backward through it is a clear error.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -48,12 +49,15 @@ def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
 
 def sum_to(g: Any, shape: tuple) -> Any:
     """Broadcasting's adjoint: sum g over the axes broadcasting added or stretched to reach it."""
+    if isinstance(g, Tensor):  # create_graph: record the sum
+        axes = summed_axes(g.shape, shape)
+        return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(shape)
+    # np.add.reduce is ndarray.sum without its Python wrapper, which costs more than a
+    # bias-sized sum.
     if g.ndim == len(shape) + 1 and g.shape[1:] == shape:  # a bias: sum over the batch
-        return g.sum(axis=0)
+        return np.add.reduce(g, axis=0)
     axes = summed_axes(g.shape, shape)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    return (np.add.reduce(g, axis=axes, keepdims=True) if axes else g).reshape(shape)
 
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
@@ -67,7 +71,7 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 f"backward: the output has shape {root.shape}, not a scalar. backward() "
                 f"computes vᵀJ, so pass gradient=v of shape {root.shape} (or reduce the "
                 f"output first, e.g. .sum() or .mean())")
-        seed = np.ones(root.shape, dtype=root.dtype)
+        seed = np.array(1, dtype=root.dtype).reshape(root.shape)
     else:
         seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
                         dtype=root.dtype, copy=True)
@@ -103,7 +107,8 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
     leaves_now = wanted is None and tracer is None
     captured: dict[int, Any] = {}
     stored: set[int] = set()
-    with set_grad_enabled(create_graph):
+    # VJPs on arrays record nothing whatever the mode; VJPs on tensors must record.
+    with set_grad_enabled(True) if create_graph else contextlib.nullcontext():
         while ready:
             # Every consumer of a node was created after it, so when the node is popped all
             # of its gradient contributions have arrived.

@@ -123,16 +123,16 @@ def _array_or_tensor(x: Any) -> Any:
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight + bias with weight of shape (in, out), as in the lectures; one fused node."""
-    x = _array_or_tensor(x)
-    if x.shape[-1:] != weight.shape[:1] or weight.ndim != 2:
+    x, w_shape = _array_or_tensor(x), weight.data.shape
+    if len(w_shape) != 2 or x.shape[-1:] != w_shape[:1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
-                         f"{weight.shape} (needs input.shape[-1] == weight.shape[0])")
+                         f"{w_shape} (needs input.shape[-1] == weight.shape[0])")
     if bias is None:
         return apply(P.matmul, (x, weight))
     bias = _array_or_tensor(bias)
-    if bias.shape != weight.shape[1:]:
+    if bias.shape != w_shape[1:]:
         raise ValueError(f"linear: bias of shape {bias.shape} does not fit weight of shape "
-                         f"{weight.shape} (needs ({weight.shape[1]},))")
+                         f"{w_shape} (needs ({w_shape[1]},))")
     return apply(P.linear, (x, weight, bias))
 
 
