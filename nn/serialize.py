@@ -1,0 +1,102 @@
+"""Saving and loading models as .npz: the state dict plus a JSON description of the layers.
+
+A Sequential of the layers below (nested Sequentials too) is rebuilt by `load(path)`; any
+other model is saved with its parameters only, and loaded into a given instance with
+`load(path, model)`. Files are written atomically: a crash never leaves a half-written model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .module import Flatten, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh
+
+FORMAT = "jacograd-model/1"
+LAYERS = {cls.__name__: cls for cls in (Linear, Flatten, Sigmoid, ReLU, LeakyReLU, Tanh, Softmax)}
+PREFIX = "params/"  # state-dict entries are stored as params/<dotted name>
+
+
+def architecture(model: Module) -> dict[str, Any] | None:
+    """A JSON-able spec of a Sequential of known layers, or None for any other model."""
+    if type(model) is Sequential:
+        layers = [architecture(layer) for layer in model]
+        return None if None in layers else {"type": "Sequential", "layers": layers}
+    if LAYERS.get(type(model).__name__) is type(model):
+        return {"type": type(model).__name__, **model.config()}
+    return None
+
+
+def build(spec: dict[str, Any]) -> Module:
+    """The (freshly initialized) model that `spec` describes."""
+    config = dict(spec)
+    kind = config.pop("type")
+    if kind == "Sequential":
+        return Sequential(*(build(layer) for layer in config["layers"]))
+    if kind not in LAYERS:
+        raise ValueError(f"unknown layer type {kind!r} in the saved architecture")
+    return LAYERS[kind](**config)
+
+
+def save(model: Module, path: str | os.PathLike) -> None:
+    """Write the model's parameters and architecture to `path` (.npz), atomically."""
+    arrays = {PREFIX + name: value for name, value in model.state_dict().items()}
+    arrays["format"] = np.array(FORMAT)
+    arrays["architecture"] = np.array(json.dumps(architecture(model)))
+    _write_atomically(Path(path), arrays)
+
+
+def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write to a temporary file in the same folder, flush and fsync, then os.replace it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def load(path: str | os.PathLike, model: Module | None = None) -> Module:
+    """The model saved at `path`: rebuilt from its architecture, or loaded into `model`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load: no model file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = str(archive["format"])
+            spec = json.loads(str(archive["architecture"]))
+            state = {key[len(PREFIX):]: archive[key] for key in archive.files
+                     if key.startswith(PREFIX)}
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"load: {path} is not a readable model file "
+                         f"({type(error).__name__}: {error})") from None
+    if found != FORMAT:
+        raise ValueError(f"load: {path} has format {found!r}, expected {FORMAT!r}")
+    if model is None:
+        if spec is None:
+            raise ValueError(f"load: {path} holds parameters only (its model was not a "
+                             f"Sequential of known layers); pass the model: load(path, model)")
+        model = build(spec)
+    model.load_state_dict(state)
+    return model

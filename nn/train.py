@@ -1,0 +1,174 @@
+"""The training loop, evaluation and learning curves.
+
+Only Python floats are kept between steps (`loss.item()`), never tensors, so each step's graph
+is freed when the next one starts and memory stays flat however long training runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+from . import functional as F
+from .module import Module
+from .optim import Optimizer
+
+try:
+    from tqdm import tqdm
+except ImportError:  # progress bars are optional
+    tqdm = None
+
+
+@dataclass
+class History:
+    """What fit() measured: the loss of every iteration, and per-epoch summaries.
+
+    Train accuracy is counted on each batch as it is trained on, as in lecture 11. Validation
+    lists stay empty without validation data; accuracies are NaN for non-classifier outputs.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def _correct(outputs: np.ndarray, target: np.ndarray) -> float:
+    """How many rows the argmax gets right (labels or one-hot targets); NaN if not a classifier."""
+    if outputs.ndim != 2 or outputs.shape[1] < 2:
+        return float("nan")
+    labels = target if target.ndim == 1 else np.argmax(target, axis=1)
+    return float(np.count_nonzero(np.argmax(outputs, axis=1) == labels))
+
+
+def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer,
+        train_loader: Iterable[tuple[np.ndarray, np.ndarray]], epochs: int,
+        val_data: tuple[np.ndarray, np.ndarray] | None = None, quiet: bool = False,
+        val_batch_size: int = 1000,
+        on_epoch: Callable[[int, History], None] | None = None) -> History:
+    """Train `model` for `epochs` passes over `train_loader`; returns the History.
+
+    Each step: forward, loss, zero_grad, backward, optimizer.step. After each epoch, `val_data`
+    (X, y) is evaluated in batches of `val_batch_size` and a line is printed (unless `quiet`, which
+    also hides the tqdm bars); `on_epoch(epoch, history)` may then adjust, e.g., optimizer.lr.
+    """
+    history = History()
+    bars = tqdm is not None and not quiet
+    for epoch in range(1, epochs + 1):
+        model.train()
+        start, total_loss, correct, seen = time.perf_counter(), 0.0, 0.0, 0
+        batches = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False,
+                       unit="batch", dynamic_ncols=True) if bars else train_loader
+        for X, y in batches:
+            outputs = model(X)
+            loss = loss_fn(outputs, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            history.loss.append(value)
+            total_loss += value * len(X)
+            correct += _correct(outputs.data, np.asarray(y))
+            seen += len(X)
+            if bars and len(history.loss) % 20 == 0:
+                batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
+        history.train_loss.append(total_loss / max(seen, 1))
+        history.train_accuracy.append(correct / max(seen, 1))
+        if val_data is not None:
+            val_loss, val_accuracy = evaluate(model, *val_data, loss_fn, val_batch_size)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
+        history.seconds.append(time.perf_counter() - start)
+        if not quiet:
+            (tqdm.write if bars else print)(_epoch_line(epoch, epochs, history))
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+    return history
+
+
+def _epoch_line(epoch: int, epochs: int, history: History) -> str:
+    width = len(str(epochs))
+    line = (f"epoch {epoch:{width}d}/{epochs}  loss {history.train_loss[-1]:.4f}  "
+            f"acc {100 * history.train_accuracy[-1]:.2f}%")
+    if history.val_loss:
+        line += (f"  val_loss {history.val_loss[-1]:.4f}  "
+                 f"val_acc {100 * history.val_accuracy[-1]:.2f}%")
+    return line + f"  {history.seconds[-1]:.1f} s"
+
+
+def predict(model: Module, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """The model's outputs for X as one array, computed in batches under no_grad in eval mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            parts = [np.asarray(model(X[i:i + batch_size]).data)
+                     for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(parts)
+
+
+def evaluate(model: Module, X: np.ndarray, y: np.ndarray,
+             loss_fn: Callable[[Any, Any], Tensor] | None = None,
+             batch_size: int = 1000) -> tuple[float, float]:
+    """(mean loss, accuracy) of the model on (X, y); the loss defaults to cross-entropy.
+
+    The loss is averaged over samples (batch means weighted by batch size).
+    """
+    loss_fn = loss_fn or F.cross_entropy
+    was_training = model.training
+    model.eval()
+    total_loss = correct = 0.0
+    try:
+        with no_grad():
+            for i in range(0, len(X), batch_size):
+                X_batch, y_batch = X[i:i + batch_size], np.asarray(y[i:i + batch_size])
+                outputs = model(X_batch)
+                total_loss += loss_fn(outputs, y_batch).item() * len(X_batch)
+                correct += _correct(np.asarray(outputs.data), y_batch)
+    finally:
+        model.train(was_training)
+    return total_loss / len(X), correct / len(X)
+
+
+def plot_history(history: History, path: str | Path | None = None) -> Any:
+    """Learning curves: loss per iteration (lecture 11), loss and accuracy per epoch (003).
+
+    With a `path` the figure is saved without pyplot (headless, Agg); else it is a pyplot
+    figure, shown inline in notebooks. Returns the matplotlib Figure.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    if path is None:
+        import matplotlib.pyplot as plt
+        fig = plt.figure(figsize=(10, 10))
+    else:
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(10, 10))
+    per_iteration, losses, accuracies = fig.subplots(3, 1)
+    per_iteration.plot(history.loss, linewidth=0.5)
+    per_iteration.set(title="Train loss", xlabel="iteration", ylabel="loss")
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    for axes, train, val, name in ((losses, history.train_loss, history.val_loss, "loss"),
+                                   (accuracies, history.train_accuracy, history.val_accuracy,
+                                    "accuracy")):
+        axes.plot(epochs, train, "o-", label="train")
+        if val:
+            axes.plot(epochs, val, "o-", label="validation")
+        axes.set(title=f"{name.capitalize()} per epoch", xlabel="epoch", ylabel=name)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.legend()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
