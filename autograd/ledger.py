@@ -74,7 +74,9 @@ def local_jacobian(op: Primitive | Tensor, *inputs: Any, wrt: int = 0, **params:
     vjp = op.vjps[wrt]
     if vjp is None:
         raise ValueError(f"local_jacobian: input {wrt} of {op.name} is not differentiable")
-    out = np.asarray(op.forward(*arrays, **params) if out is None else out)
+    if out is None:
+        out, params = op.run(arrays, params)
+    out = np.asarray(out)
     x = np.asarray(arrays[wrt])
     dtype = np.promote_types(out.dtype, x.dtype)
     jacobian = np.zeros((out.size, x.size), dtype=dtype if dtype.kind == "f" else np.float64)

@@ -231,31 +231,36 @@ def _shifted_rows(z):
 
 
 def _cross_entropy(z, target):
-    """mean over rows of Σ_c y_c (logsumexp(z) - z_c), never forming log(softmax)."""
+    """mean over rows of Σ_c y_c (logsumexp(z) - z_c), never forming log(softmax).
+
+    Saves softmax(z) for the VJP: it is exp(shifted) / Σ exp(shifted), half computed already.
+    """
     shifted = _shifted_rows(z)  # the shift cancels out
-    logsumexp = np.log(np.add.reduce(np.exp(shifted), axis=-1))
+    e = np.exp(shifted)
+    total = np.add.reduce(e, axis=-1)
+    logsumexp = np.log(total)
     if target.ndim == 1:
         losses = logsumexp - shifted[np.arange(len(z)), target]
     else:
         losses = np.add.reduce(target * (logsumexp[:, None] - shifted), axis=-1)
-    return np.add.reduce(losses) / len(z)
+    e /= total[:, None]
+    return np.add.reduce(losses) / len(z), e
 
 
-def _cross_entropy_vjp(g, out, z, target):
+def _cross_entropy_vjp(g, out, z, target, saved):
     """g · (softmax(z) Σy - y) / N, which is (p - y) / N for labels or probability rows."""
     if isinstance(z, Tensor):  # create_graph: the same formula, recorded
         y = _as_probabilities(target, z.shape, z.dtype)
         return (softmax(z, axis=-1) * y.sum(axis=-1, keepdims=True) - y) * (g / len(z))
-    p = np.exp(_shifted_rows(z))  # on arrays: softmax, then subtract the labels in place
-    p /= np.add.reduce(p, axis=-1, keepdims=True)
-    if target.ndim == 1:
+    if target.ndim == 1:  # subtract the labels in place instead of building one-hot rows
+        p = saved.copy()  # a copy: with retain_graph the VJP may run again
         p[np.arange(len(z)), target] -= 1
     else:
-        p *= np.add.reduce(target, axis=-1, keepdims=True)
-        p -= target
+        p = saved * np.add.reduce(target, axis=-1, keepdims=True) - target
     p *= g / len(z)
     return p
 
 
 softmax_cross_entropy = Primitive("softmax_cross_entropy", _cross_entropy,
-                                  "dJ/dz = (softmax(z) - y) / N", _cross_entropy_vjp, None)
+                                  "dJ/dz = (softmax(z) - y) / N", _cross_entropy_vjp, None,
+                                  saves=True)

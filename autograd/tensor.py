@@ -66,19 +66,31 @@ class Primitive:
     Each VJP is called as `vjp(g, out, *inputs, **params)` and returns g · ∂out/∂input. It is
     written with operators and primitives only, so it runs on plain arrays in an ordinary
     backward pass and on Tensors (recording a graph) when `create_graph=True`.
+
+    A forward that `saves` returns (out, saved): something it computed anyway that the VJPs
+    would otherwise recompute (PyTorch's save_for_backward); they receive it as `saved=`.
     """
 
-    __slots__ = ("name", "forward", "math", "vjps")
+    __slots__ = ("name", "forward", "math", "vjps", "saves")
 
-    def __init__(self, name: str, forward: Callable, math: str, *vjps: Callable | None) -> None:
-        self.name, self.forward, self.math, self.vjps = name, forward, math, vjps
+    def __init__(self, name: str, forward: Callable, math: str, *vjps: Callable | None,
+                 saves: bool = False) -> None:
+        self.name, self.forward, self.math, self.vjps, self.saves = name, forward, math, vjps, saves
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
         for x in inputs:
             if isinstance(x, Tensor):
                 return apply(self, inputs, params)
-        return self.forward(*inputs, **params)
+        return self.run(inputs, params)[0]
+
+    def run(self, arrays: Sequence, params: dict | None) -> tuple[Any, dict | None]:
+        """The forward's output, and the params its VJPs receive (with `saved` if it saves)."""
+        out = self.forward(*arrays, **params) if params else self.forward(*arrays)
+        if not self.saves:
+            return out, params
+        out, saved = out
+        return out, {**(params or {}), "saved": saved}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}: {self.math}>"
@@ -95,6 +107,9 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except (ValueError, IndexError, TypeError) as error:
         raise _explain(op, arrays, params, error) from None
+    if op.saves:  # see Primitive.run
+        out, saved = out
+        params = {**(params or {}), "saved": saved}
     if _grad_enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:

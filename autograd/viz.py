@@ -194,7 +194,8 @@ def _constant_label(value: Any, show_values: bool) -> str:
 def _param_text(params: dict | None) -> str:
     """'axis=1', leaving out params that are None or False, each value cut to 24 characters."""
     short = lambda v: (s if len(s := str(v).replace("\n", "")) <= 24 else s[:21] + "...")
-    shown = {k: v for k, v in (params or {}).items() if v is not None and v is not False}
+    shown = {k: v for k, v in (params or {}).items()
+             if v is not None and v is not False and k != "saved"}  # saved: internal to the VJP
     return ", ".join(f"{k}={short(v)}" for k, v in shown.items())
 
 

@@ -68,7 +68,7 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
 
     -1/N Σₙ Σₖ yₙₖ log softmax(z)ₙₖ as one fused, stable node whose gradient is (p - y)/N.
     """
-    return autograd.softmax_cross_entropy(logits, _constant(target))
+    return autograd.softmax_cross_entropy(logits, target)
 
 
 def mse_loss(output: Any, target: Any, reduction: str = "mean") -> Tensor:

@@ -140,20 +140,21 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, "
                                 f"not a Module")
             setattr(self, str(i), layer)
+        self._layers = layers  # forward runs every step: no need to rediscover the children
 
     def forward(self, x: Any) -> Any:
-        for layer in self:
+        for layer in self._layers:
             x = layer(x)
         return x
 
     def __iter__(self) -> Iterator[Module]:
-        return (layer for _, layer in self.named_children())
+        return iter(self._layers)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.named_children())
+        return len(self._layers)
 
     def __getitem__(self, index: int) -> Module:
-        return list(self)[index]
+        return self._layers[index]
 
 
 class Linear(Module):

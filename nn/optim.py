@@ -1,8 +1,8 @@
 """Optimizers: each is its update rule, applied in place to every parameter that has a gradient.
 
-Updates run under no_grad on `p.data` with `-=` and `out=`, into state buffers allocated once,
-so a step allocates no new arrays. `weight_decay` adds wd·p to the gradient (an L2 penalty of
-(wd/2)‖p‖², as PyTorch's SGD and Adam do).
+Updates work on the arrays `p.data` (so nothing is recorded) with `-=` and `out=`, into state
+buffers allocated once, so a step allocates no new arrays. `weight_decay` adds wd·p to the
+gradient (an L2 penalty of (wd/2)‖p‖², as PyTorch's SGD and Adam do).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor
 
 
 class Optimizer:
@@ -42,15 +42,14 @@ class Optimizer:
 
     def step(self) -> None:
         """Update each parameter whose .grad is not None."""
-        with no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                if self.weight_decay:
-                    g = np.multiply(p.data, self.weight_decay, out=self._decayed[i])
-                    g += p.grad.data
-                self._update(i, p.data, g, self._scratch[i])
+        for i, p in enumerate(self.params):  # arrays only: nothing is recorded
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            if self.weight_decay:
+                g = np.multiply(p.data, self.weight_decay, out=self._decayed[i])
+                g += p.grad.data
+            self._update(i, p.data, g, self._scratch[i])
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, s: np.ndarray) -> None:
         """Change p in place from its gradient g; s is a scratch buffer of p's shape."""

@@ -57,7 +57,7 @@ CASES = [(name, inputs, params, wrt) for name, inputs, params in RECIPES
 def finite_difference_jacobian(op, inputs, params, wrt, eps=1e-6):
     """∂out/∂inputs[wrt] by central differences of the forward, one input element at a time."""
     x = inputs[wrt]
-    f = lambda value: np.asarray(op.forward(*inputs[:wrt], value, *inputs[wrt + 1:], **params))
+    f = lambda value: np.asarray(op(*inputs[:wrt], value, *inputs[wrt + 1:], **params))
     jacobian = np.zeros(f(x).shape + x.shape)
     for k in np.ndindex(x.shape):
         step = np.zeros_like(x)
@@ -74,12 +74,13 @@ def test_every_primitive_has_a_recipe():
                          ids=[f"{c[0]}-{i}-wrt{c[3]}" for i, c in enumerate(CASES)])
 def test_local_jacobian_agrees_with_the_vjp_and_with_finite_differences(name, inputs, params, wrt):
     op = PRIMITIVES[name]
-    out = np.asarray(op.forward(*inputs, **params))
+    out, vjp_params = op.run(inputs, params)  # vjp_params has `saved` if the op saves
+    out = np.asarray(out)
     x = inputs[wrt]
     jacobian = local_jacobian(op, *inputs, wrt=wrt, **params)
     assert jacobian.shape == out.shape + x.shape
     v = rng.standard_normal(out.shape)
-    vjp = sum_to(np.asarray(op.vjps[wrt](v, out, *inputs, **params)), x.shape)
+    vjp = sum_to(np.asarray(op.vjps[wrt](v, out, *inputs, **(vjp_params or {}))), x.shape)
     flat = jacobian.reshape(out.size, x.size)
     np.testing.assert_allclose(v.reshape(-1) @ flat, vjp.reshape(-1), rtol=1e-12, atol=1e-12)
     numeric = finite_difference_jacobian(op, inputs, params, wrt)
