@@ -19,27 +19,6 @@ import numpy as np
 from .tensor import FREED, Tensor, set_grad_enabled
 
 
-def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Nodes that need gradients, each after all of its inputs (depth-first, no recursion)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
-    push, pop, append, seen = stack.append, stack.pop, order.append, visited.add
-    while stack:
-        node, inputs_done = pop()
-        if inputs_done:
-            append(node)
-            continue
-        if id(node) in visited:
-            continue
-        seen(id(node))
-        push((node, True))
-        for x in node._inputs:
-            if isinstance(x, Tensor) and x.requires_grad and id(x) not in visited:
-                push((x, False))
-    return order
-
-
 def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
     """The axes of raw_shape that broadcasting added (leading) or stretched (from 1) to reach it."""
     lead = len(raw_shape) - len(shape)
