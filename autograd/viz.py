@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Mapping
 from html import escape
 from typing import Any
 
 import numpy as np
 
+from .files import atomic_write
 from .ledger import broadcast_note, summarize, tensor_names
 from .tensor import FREED, Tensor
 
@@ -73,16 +73,7 @@ def render(t: Tensor, path: str | os.PathLike, format: str | None = None,  # noq
     path = os.fspath(path)
     format = format or os.path.splitext(path)[1].lstrip(".") or "svg"  # noqa: A001
     data = draw(t, **options).pipe(format=format)
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    return atomic_write(path, data)
 
 
 def _graphviz() -> Any:
