@@ -1,10 +1,10 @@
 """Reverse mode: walk the graph from the outputs back to the leaves, applying VJPs.
 
 The walk is iterative (no recursion limit), visits each node once in reverse creation order
-(a topological order: see tensor._creation_order),
-and pops each node's gradient as soon as it has been passed on, so interior gradients are freed
-as early as possible. Without `retain_graph`, each node forgets its inputs once used: the graph
-is freed as it is consumed, and a second backward through it is a clear error.
+(a topological order: see tensor._creation_order), and pops each node's gradient as soon as it
+has been passed on, so interior gradients are freed as early as possible. Without
+`retain_graph`, each node forgets its inputs once used: the graph is freed as it is consumed,
+and a second backward through it is a clear error.
 """
 
 from __future__ import annotations
@@ -154,9 +154,9 @@ def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> N
     if node.grad is not None:
         node.grad = Tensor._wrap(node.grad.data + g)
         return
-    # The same array can reach two leaves (x + y passes g to both) or be a read-only
-    # broadcast view; copy then, so that each .grad owns its memory.
-    if type(g) is not np.ndarray or id(g) in stored or not g.flags.writeable:
+    # The same array can reach two leaves (x + y passes g to both), or be a view of another
+    # gradient (reshape, broadcast); copy then, so that each .grad owns its memory.
+    if type(g) is not np.ndarray or id(g) in stored or not g.flags.owndata:
         g = np.array(g, copy=True)
     stored.add(id(g))
     node.grad = Tensor._wrap(g)
@@ -172,8 +172,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):  # one array, tensor or number
+        grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, x in enumerate(inputs):

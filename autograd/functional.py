@@ -31,7 +31,7 @@ def _zeros_if_none(gradients: Sequence[Tensor | None], like: Sequence[Tensor]) -
 def jacobian(f: Callable[..., Tensor], *inputs: Any) -> Tensor | tuple[Tensor, ...]:
     """The full Jacobian ∂f/∂x, of shape f(x).shape + x.shape (a tuple for several inputs)."""
     leaves = [_leaf(x) for x in inputs]
-    out = f(*leaves)
+    out = _call(f, leaves)
     if not out.requires_grad:  # f does not depend on its inputs (e.g. the gradient of a linear f)
         return _stack_jacobians([[np.zeros(out.shape + x.shape)] for x in leaves], out, leaves)
     rows: list[list[np.ndarray]] = [[] for _ in leaves]
@@ -51,6 +51,15 @@ def _stack_jacobians(rows, out, leaves):
     return jacobians[0] if len(jacobians) == 1 else jacobians
 
 
+def _call(f: Callable[..., Tensor], args: Sequence[Tensor]) -> Tensor:
+    """f(*args), which must be a Tensor: say so plainly if it is not."""
+    out = f(*args)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"the function must return a Tensor, got {type(out).__name__} "
+                        f"(compute it with autograd operations on its arguments)")
+    return out
+
+
 def hessian(f: Callable[[Tensor], Tensor], x: Any) -> Tensor:
     """The matrix of second derivatives of scalar f at x, of shape x.shape + x.shape."""
     def gradient(x: Tensor) -> Tensor:
@@ -61,7 +70,7 @@ def hessian(f: Callable[[Tensor], Tensor], x: Any) -> Tensor:
 def vjp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
     """(f(x), vᵀ J): one reverse pass."""
     x = _leaf(x)
-    out = f(x)
+    out = _call(f, [x])
     (g,) = _zeros_if_none(grad(out, x, grad_outputs=np.asarray(v), allow_unused=True), [x])
     return out.detach(), g
 
@@ -69,7 +78,7 @@ def vjp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
 def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
     """(f(x), J v) by the double-VJP trick: uᵀJ is linear in u, and its gradient in u is J v."""
     x = _leaf(x)
-    out = f(x)
+    out = _call(f, [x])
     u = Tensor(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
     (g,) = grad(out, x, grad_outputs=u, create_graph=True, allow_unused=True)
     if g is None or not g.requires_grad:
@@ -81,7 +90,7 @@ def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
 def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
     """(f(x), H v) for scalar f: the gradient of ∇f(x)·v."""
     x = _leaf(x)
-    out = f(x)
+    out = _call(f, [x])
     (g,) = grad(out, x, create_graph=True, allow_unused=True)
     if g is None or not g.requires_grad:
         return out.detach(), Tensor._wrap(np.zeros_like(x.data))
@@ -108,7 +117,7 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     points = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
               for x in inputs]
     with no_grad():
-        out_size = np.asarray(f(*[Tensor._wrap(p) for p in points]).data).size
+        out_size = _call(f, [Tensor._wrap(p) for p in points]).size
     if out_size * sum(p.size for p in points) <= full_limit:
         _check_full(f, points, eps, atol, rtol)
     else:
@@ -148,7 +157,7 @@ def _check_full(f, points, eps, atol, rtol) -> None:
 
 def _check_projection(f, points, eps, atol, rtol, rng) -> None:
     leaves = [Tensor(p, requires_grad=True) for p in points]
-    out = f(*leaves)
+    out = _call(f, leaves)
     u = rng.standard_normal(out.shape)
     gradients = _zeros_if_none(grad(out, leaves, grad_outputs=u, allow_unused=True), leaves)
     for i, (p, g) in enumerate(zip(points, gradients)):

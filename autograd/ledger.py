@@ -74,8 +74,9 @@ def local_jacobian(op: Primitive | Tensor, *inputs: Any, wrt: int = 0, **params:
     vjp = op.vjps[wrt]
     if vjp is None:
         raise ValueError(f"local_jacobian: input {wrt} of {op.name} is not differentiable")
-    if out is None:
-        out, params = op.run(arrays, params)
+    if out is None:  # (a recorded step's params may hold a `saved` from its own forward)
+        static = {k: v for k, v in params.items() if k != "saved"}
+        out, params = op.run(arrays, static)
     out = np.asarray(out)
     x = np.asarray(arrays[wrt])
     dtype = np.promote_types(out.dtype, x.dtype)

@@ -123,7 +123,7 @@ def _array_or_tensor(x: Any) -> Any:
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight + bias with weight of shape (in, out), as in the lectures; one fused node."""
-    x, w_shape = _array_or_tensor(x), weight.data.shape
+    x, w_shape = _array_or_tensor(x), np.shape(weight)
     if len(w_shape) != 2 or x.shape[-1:] != w_shape[:1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
                          f"{w_shape} (needs input.shape[-1] == weight.shape[0])")

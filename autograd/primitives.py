@@ -142,8 +142,8 @@ def _keepdims(g, x, axis, keepdims):
     return g.reshape(shape)
 
 
-def _max_share(out, x, axis, keepdims):
-    """1/k at each of the k tied maxima along `axis`, 0 elsewhere (a constant)."""
+def _extreme_share(out, x, axis, keepdims):
+    """1/k at each of the k tied extremes (maxima or minima) along `axis`, 0 elsewhere."""
     mask = _raw(x) == _keepdims(_raw(out), x, axis, keepdims)
     return (mask / mask.sum(axis=axis, keepdims=True)).astype(_raw(x).dtype, copy=False)
 
@@ -155,7 +155,10 @@ sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=k
 max = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001
                 "d max(x) = dx at the argmax (ties share evenly)",
                 lambda g, out, x, axis, keepdims: _keepdims(g, x, axis, keepdims)
-                * _max_share(out, x, axis, keepdims))
+                * _extreme_share(out, x, axis, keepdims))
+min = Primitive("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),  # noqa: A001
+                "d min(x) = dx at the argmin (ties share evenly)",
+                max.vjps[0])  # the same rule: g goes to wherever x equals the result
 
 
 # --- shape operations ---------------------------------------------------------------------------

@@ -26,11 +26,12 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager and decorator that turns graph recording on or off."""
+class _GradMode(contextlib.ContextDecorator):
+    """Sets grad mode on entering a `with` block (or a decorated call), restores it on exit."""
 
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
+    mode = True
+
+    def __init__(self) -> None:
         self.previous: list[bool] = []  # a stack: one decorator instance may be re-entered
 
     def __enter__(self) -> None:
@@ -43,18 +44,32 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _grad_enabled = self.previous.pop()
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_GradMode):
     """Record nothing inside: for evaluation and in-place parameter updates."""
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Record the graph inside, even within `no_grad`."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    mode = True
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off at once, as PyTorch does; as a context manager, the
+    previous mode comes back on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, bool(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.previous
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,15 +146,20 @@ def _unary(op: Primitive, x: Tensor) -> Tensor:
 def _binary(op: Primitive, x: Any, y: Any) -> Tensor:
     """apply() for two inputs, at least one a Tensor, and no parameters."""
     x_is_tensor, y_is_tensor = isinstance(x, Tensor), isinstance(y, Tensor)
-    a = x.data if x_is_tensor else x
-    b = y.data if y_is_tensor else y
     try:
+        a = x.data if x_is_tensor else _array_if_sequence(x)
+        b = y.data if y_is_tensor else _array_if_sequence(y)
         out = op.forward(a, b)
     except (ValueError, TypeError) as error:
-        raise _explain(op, [a, b], None, error) from None
+        raise _explain(op, [_data(x), _data(y)], None, error) from None
     if _grad_enabled and (x_is_tensor and x.requires_grad or y_is_tensor and y.requires_grad):
-        return _node(out, op, (x, y), None)
+        return _node(out, op, (x if x_is_tensor else a, y if y_is_tensor else b), None)
     return _constant(out)
+
+
+def _array_if_sequence(x: Any) -> Any:
+    """Lists and tuples become arrays; Python numbers stay weakly typed (float32 stays float32)."""
+    return np.asarray(x) if isinstance(x, (list, tuple)) else x
 
 
 def _node(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tensor:
@@ -167,7 +187,7 @@ _creation_order = itertools.count(1)
 
 def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception) -> Exception:
     """Turn NumPy's error from deep inside a forward into one that names the op and the shapes."""
-    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    shapes = " and ".join(_shape_of(a) for a in arrays)
     if op.name == "matmul" and all(np.ndim(a) >= 1 for a in arrays):
         (x, y) = arrays
         inner_y = np.shape(y)[-2] if np.ndim(y) >= 2 else np.shape(y)[0]
@@ -180,8 +200,16 @@ def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception)
     else:
         detail = str(error).split("\n")[0]
     extra = f" with {params}" if params else ""
-    kind = IndexError if isinstance(error, IndexError) else ValueError
+    kind = IndexError if isinstance(error, IndexError) else TypeError if isinstance(
+        error, TypeError) else ValueError
     return kind(f"{op.name}: cannot apply to shapes {shapes}{extra}: {detail}")
+
+
+def _shape_of(a: Any) -> str:
+    try:
+        return str(np.shape(a))
+    except ValueError:
+        return f"(ragged {type(a).__name__})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,11 +300,20 @@ class Tensor:
         self.grad = None
 
     def astype(self, dtype: Any) -> Tensor:
-        """Cast to another dtype; gradients are cast back."""
-        return P.cast(self, dtype=np.dtype(dtype))
+        """Cast to another dtype; gradients are cast back. A cast to integers or bool gives a
+        constant: it has no derivative."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            return Tensor._wrap(self.data.astype(dtype))
+        return apply(P.cast, (self,), {"dtype": dtype})
 
-    float = lambda self: self.astype(np.float32)  # noqa: E731 - PyTorch's .float()
-    double = lambda self: self.astype(np.float64)  # noqa: E731 - PyTorch's .double()
+    def float(self) -> Tensor:
+        """As float32 (PyTorch's .float())."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """As float64 (PyTorch's .double())."""
+        return self.astype(np.float64)
 
     @staticmethod
     def _wrap(data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -289,6 +326,8 @@ class Tensor:
 
     # ----- conversions -------------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __len__(self) -> int:
@@ -339,9 +378,27 @@ class Tensor:
     def __rtruediv__(self, other): return _binary(P.div, other, self)
     def __pow__(self, other): return _binary(P.pow, self, other)
     def __rpow__(self, other): return _binary(P.pow, other, self)
-    def __matmul__(self, other): return _binary(P.matmul, self, _operand(other))
-    def __rmatmul__(self, other): return _binary(P.matmul, _operand(other), self)
+    def __matmul__(self, other): return _binary(P.matmul, self, other)
+    def __rmatmul__(self, other): return _binary(P.matmul, other, self)
     def __neg__(self): return _unary(P.neg, self)
+
+    # ----- in place: `p -= lr * g` on a leaf under no_grad, as in PyTorch -------------------
+    def __iadd__(self, other): return self._in_place(P.add, other)
+    def __isub__(self, other): return self._in_place(P.sub, other)
+    def __imul__(self, other): return self._in_place(P.mul, other)
+    def __itruediv__(self, other): return self._in_place(P.div, other)
+
+    def _in_place(self, op: Primitive, other: Any) -> Tensor:
+        """Update the data in place where no graph can see it: a leaf while nothing records
+        (a parameter update under no_grad). Anywhere else `t -= u` is `t = t - u`."""
+        recording = _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", 0))
+        if self._op is not None or recording:
+            return _binary(op, self, other)
+        try:
+            op.forward(self.data, _array_if_sequence(_data(other)), out=self.data)
+        except (ValueError, TypeError) as error:
+            raise _explain(op, [self.data, _data(other)], None, error) from None
+        return self
     def __pos__(self): return self
 
     # ----- comparisons: plain boolean tensors, never part of the graph ----------------------
@@ -364,16 +421,21 @@ class Tensor:
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max; at ties the gradient goes to `other`, so maximum(x, 0) is relu(x)."""
-        return where(self.data > _data(other), self, other)
+        return where(_compare("maximum", np.greater, self, other), self, other)
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min; at ties the gradient goes to `other`."""
-        return where(self.data < _data(other), self, other)
+        return where(_compare("minimum", np.less, self, other), self, other)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
-        """Clamp to [min, max]; the gradient passes where min <= x <= max, as in PyTorch."""
-        clipped = np.clip(self.data, _data(min), _data(max))
-        return where(clipped == self.data, self, clipped)
+        """Clamp to [min, max]. The gradient goes to x on the closed interval (as in PyTorch)
+        and to the bound outside it (bounds may be tensors)."""
+        out = self
+        if min is not None:
+            out = where(_compare("clip", np.less, self, min), min, out)
+        if max is not None:
+            out = where(_compare("clip", np.greater, self, max), max, out)
+        return out
 
     # ----- reductions (NumPy's axis= and keepdims=) ---------------------------------------
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -384,8 +446,8 @@ class Tensor:
         return apply(P.max, (self,), {"axis": _axis(axis), "keepdims": keepdims})
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Minimum along `axis`, as -max(-x)."""
-        return -((-self).max(axis, keepdims))
+        """Minimum along `axis`; tied minima share the gradient evenly."""
+        return apply(P.min, (self,), {"axis": _axis(axis), "keepdims": keepdims})
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean along `axis`, as sum / count."""
@@ -406,7 +468,7 @@ class Tensor:
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))) along `axis`, shifted by the (constant) max for stability."""
-        shift = np.max(self.data, axis=_axis(axis), keepdims=True)
+        shift = self.max(axis, keepdims=True).data  # a constant: the shift cancels out
         shift = np.where(np.isfinite(shift), shift, 0)
         out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
         return out if keepdims else out.reshape(_reduced_shape(self.shape, _axis(axis)))
@@ -430,6 +492,9 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes (a transpose)."""
+        if not (-self.ndim <= axis1 < self.ndim and -self.ndim <= axis2 < self.ndim):
+            raise ValueError(f"swapaxes: axes {axis1} and {axis2} do not exist in a tensor of "
+                             f"shape {self.shape}")
         order = list(range(self.ndim))
         order[axis1], order[axis2] = order[axis2], order[axis1]
         return self.transpose(order)
@@ -445,9 +510,13 @@ class Tensor:
         return apply(P.getitem, (self,), {"index": _index(index)})
 
 
-def _operand(x: Any) -> Any:
-    """A Tensor stays; anything else becomes an array (matmul's VJPs need .ndim)."""
-    return x if isinstance(x, Tensor) else np.asarray(x)
+def _compare(name: str, comparison: np.ufunc, x: Any, y: Any) -> np.ndarray:
+    """A comparison of the data, as a constant mask, with an error that names the op."""
+    try:
+        return comparison(_data(x), _array_if_sequence(_data(y)))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name}: cannot compare shapes {_shape_of(_data(x))} and "
+                         f"{_shape_of(_data(y))}: {str(error).splitlines()[0]}") from None
 
 
 def _data(x: Any) -> Any:

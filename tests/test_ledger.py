@@ -4,6 +4,7 @@ finite differences of its forward (a second check of the derivative table)."""
 import numpy as np
 import pytest
 
+import autograd
 from autograd import Tensor
 from autograd import primitives as P
 from autograd.engine import sum_to
@@ -39,6 +40,7 @@ RECIPES = [
     ("sum", (normal(2, 3),), {"axis": 1, "keepdims": False}),
     ("sum", (normal(2, 3),), {"axis": None, "keepdims": False}),
     ("max", (normal(2, 3),), {"axis": 0, "keepdims": True}),
+    ("min", (normal(2, 3),), {"axis": 1, "keepdims": False}),
     ("reshape", (normal(2, 3),), {"shape": (3, 2)}),
     ("transpose", (normal(2, 3, 4),), {"axes": (1, 2, 0)}),
     ("broadcast_to", (normal(3, 1),), {"shape": (2, 3, 4)}),
@@ -207,3 +209,15 @@ def test_the_ledger_renders_as_text_and_html():
 ])
 def test_summaries_show_small_values_in_full_and_large_ones_as_statistics(value, expected):
     assert summarize(value) == expected
+
+
+def test_a_classifier_loss_checks_through_the_primitive_that_saves_its_softmax():
+    """softmax_cross_entropy passes its softmax to the VJP (`saved`); the ledger must cope."""
+    x = Tensor(rng.standard_normal((4, 3)))
+    w = Tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    b = Tensor(np.zeros(5), requires_grad=True)
+    loss = autograd.softmax_cross_entropy(autograd.linear(x, w, b), np.array([0, 4, 2, 2]))
+    ledger = record(loss)
+    assert ledger.check() == 3  # the logits, then w and b
+    jacobian = ledger.local_jacobian(0)
+    assert jacobian.shape == (4, 5)
