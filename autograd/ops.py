@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import primitives as P
-from .tensor import Tensor, apply
+from .tensor import Tensor, apply, shape_argument
 from .tensor import where as _where
 
 
@@ -23,14 +23,12 @@ def _as_tensor(x: Any) -> Tensor:
 
 def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros; shape as separate ints or one tuple."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(shape_argument(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of ones; shape as separate ints or one tuple."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(shape_argument(shape), dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(x: Any, requires_grad: bool = False) -> Tensor:
@@ -44,9 +42,9 @@ def ones_like(x: Any, requires_grad: bool = False) -> Tensor:
 def randn(*shape: Any, seed: int | np.random.Generator | None = None, dtype: Any = np.float64,
           requires_grad: bool = False) -> Tensor:
     """Standard-normal samples from `np.random.default_rng(seed)`."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     rng = np.random.default_rng(seed)
-    return Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
+    samples = rng.standard_normal(shape_argument(shape)).astype(dtype)
+    return Tensor(samples, requires_grad=requires_grad)
 
 
 def exp(x: Any) -> Tensor: return _as_tensor(x).exp()

