@@ -12,6 +12,10 @@ The VJPs use only operators, methods and the primitives themselves, so the same 
 NumPy arrays in an ordinary backward pass and on Tensors (recording a graph) when
 `create_graph=True` asks for higher-order derivatives.
 
+`sub`, `div` and `neg` could be composed (x - y is x + (-1)·y, x / y is x · y⁻¹); they are
+primitives so that they round exactly as NumPy does, cost one node, and read as themselves in
+graph pictures and the ledger.
+
 Subgradient conventions: relu'(0) = 0, |x|'(0) = 0, and `max` splits the gradient evenly
 between tied maxima. (`maximum`, `minimum` and `clip` are composed from `where`; see Tensor.)
 """
