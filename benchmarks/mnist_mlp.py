@@ -36,22 +36,18 @@ import _timing  # noqa: E402
 import numpy as np  # noqa: E402
 
 import autograd  # noqa: E402
+import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
 from nn.data import load_mnist, prepare_images  # noqa: E402
-
-try:  # nn is the system under test; without it, only numpy and engine (raw) run
-    import nn
-    import nn.init
-    import nn.optim
-except ImportError:
-    nn = None
+from nn.mnist import PRESETS  # noqa: E402
 
 TARGET_TIME_RATIO = 1.10  # engine / numpy, seconds per epoch
 TARGET_MEMORY_RATIO = 1.2  # engine / numpy, tracemalloc peak
 
 
 # ---------------------------------------------------------------------------------------------
-# The presets: read from nn.mnist when it defines them, else these (the same values).
+# The presets: those of nn.mnist, the command that trains them (lr decay is left out: it
+# changes no step's cost).
 # ---------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Preset:
@@ -66,29 +62,16 @@ class Preset:
     validation: int  # the last `validation` training images are held out (not trained on)
 
 
-FALLBACK_PRESETS = {
-    "lecture": Preset("lecture", (784, 64, 32, 10), "sigmoid", "normal", "sgd", 0.03, 64,
-                      False, 0),
-    "modern": Preset("modern", (784, 256, 128, 10), "relu", "he-normal", "adam", 1e-3, 128,
-                     True, 5000),
-}
-
-
-def load_presets() -> tuple[dict[str, Preset], str]:
-    """The presets of nn.mnist (the source of truth) if importable, else FALLBACK_PRESETS."""
-    try:
-        from nn.mnist import PRESETS
-    except ImportError:
-        return FALLBACK_PRESETS, "benchmarks/mnist_mlp.py (nn.mnist not importable)"
+def load_presets() -> dict[str, Preset]:
+    """nn.mnist.PRESETS as Presets: the benchmark times what `python -m nn.mnist` trains."""
     presets = {}
     for name, config in PRESETS.items():
-        if config["optimizer"] == "sgd" and config.get("momentum"):
+        if config["optimizer"] == "sgd" and config["momentum"]:
             raise NotImplementedError(f"preset {name}: SGD with momentum is not benchmarked")
         presets[name] = Preset(name, (784, *config["hidden"], 10), config["activation"],
                                config["init"], config["optimizer"], config["lr"],
-                               config["batch_size"], config["shuffle"],
-                               config.get("validation", 0))
-    return presets, "nn.mnist.PRESETS"
+                               config["batch_size"], config["shuffle"], config["validation"])
+    return presets
 
 
 def initial_weights(preset: Preset, seed: int) -> list[np.ndarray]:
@@ -96,14 +79,7 @@ def initial_weights(preset: Preset, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     arrays = []
     for n_in, n_out in zip(preset.sizes[:-1], preset.sizes[1:]):
-        if nn is not None:
-            weight = nn.init.initialize(preset.init, (n_in, n_out), rng, np.float32)
-        elif preset.init == "normal":
-            weight = rng.standard_normal((n_in, n_out)).astype(np.float32)
-        elif preset.init == "he-normal":
-            weight = (rng.standard_normal((n_in, n_out)) * math.sqrt(2 / n_in)).astype(np.float32)
-        else:
-            raise NotImplementedError(f"init {preset.init!r} needs nn.init")
+        weight = nn.init.initialize(preset.init, (n_in, n_out), rng, np.float32)
         arrays += [weight, np.zeros(n_out, dtype=np.float32)]
     return arrays
 
@@ -291,7 +267,7 @@ class NnMLP:
 
 
 def system_classes() -> list[type]:
-    return [NumpyMLP, RawEngineMLP] + ([NnMLP] if nn is not None else [])
+    return [NumpyMLP, RawEngineMLP, NnMLP]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,11 +439,11 @@ def targets(name: str, timing: dict, memory: dict | None, drift_limit: int) -> l
 
 
 def profile(presets: dict[str, Preset], X: np.ndarray, y: np.ndarray, steps: int) -> None:
-    """cProfile of the engine side (nn if importable, else raw) for `steps` steps per preset."""
+    """cProfile of the nn side for `steps` steps per preset."""
     import cProfile
     import pstats
 
-    cls = NnMLP if nn is not None else RawEngineMLP
+    cls = NnMLP
     for preset in presets.values():
         system = cls(preset, initial_weights(preset, seed=0))
         batches = [(X[i], y[i]) for i in schedule(preset, len(X), steps + 10, seed=0)]
@@ -496,22 +472,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-malloc", action="store_true",
                         help="keep glibc's heap trimming (see _timing.steady_malloc)")
     parser.add_argument("--profile", action="store_true",
-                        help="print a cProfile of the engine side instead")
+                        help="print a cProfile of the nn side instead")
     args = parser.parse_args(argv)
     chunk = args.chunk or (10 if args.quick else 50)
     memory_steps = args.memory_steps or (60 if args.quick else 1000)
     early = min(100, memory_steps // 3)
 
-    presets, source = load_presets()
+    presets = load_presets()
     if args.preset:
         presets = {name: presets[name] for name in args.preset}
     cpu_line = _timing.pin_to_cpu(args.cpu)
     malloc_line = _timing.steady_malloc(not args.default_malloc)
     systems = ", ".join(cls.name for cls in system_classes())
-    nn_line = "" if nn is not None else " (nn not importable: no nn column)"
     print(_timing.header("mnist_mlp: training step time and memory, float32", cpu_line,
-                         [malloc_line, f"systems: {systems}{nn_line}",
-                          f"presets from {source}"]))
+                         [malloc_line, f"systems: {systems}", "presets from nn.mnist.PRESETS"]))
 
     (x_train, y_train), _ = load_mnist(mnist_root(args.mnist_dir), progress=False)
     X_all, y_all = prepare_images(x_train), y_train.astype(np.int64)

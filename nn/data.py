@@ -9,6 +9,7 @@ import functools
 import gzip
 import hashlib
 import http.client
+import numbers
 import os
 import secrets
 import urllib.request
@@ -24,14 +25,15 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 
-IMAGES_MAGIC = 2051  # IDX header 0x00000803: unsigned bytes, 3 dimensions
-LABELS_MAGIC = 2049  # IDX header 0x00000801: unsigned bytes, 1 dimension
+# An IDX header is 0x00 0x00, the element type (0x08: unsigned bytes), the number of dimensions,
+# then each dimension as a 4-byte integer: the magic number follows from the shape
+# (2049 for the labels, 2051 for the images).
+UNSIGNED_BYTE_IDX = 0x0800
 
 
 class IdxFile(NamedTuple):
     """What one MNIST file must decode to."""
 
-    magic: int
     shape: tuple[int, ...]
     sha256: str  # of the decompressed bytes
 
@@ -40,22 +42,18 @@ class IdxFile(NamedTuple):
 # gzip wrapping (one public file exists recompressed with gzip -9 -n).
 MNIST_FILES = {
     "train-images-idx3-ubyte.gz": IdxFile(
-        IMAGES_MAGIC,
         (60000, 28, 28),
         "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     ),
     "train-labels-idx1-ubyte.gz": IdxFile(
-        LABELS_MAGIC,
         (60000,),
         "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
     ),
     "t10k-images-idx3-ubyte.gz": IdxFile(
-        IMAGES_MAGIC,
         (10000, 28, 28),
         "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     ),
     "t10k-labels-idx1-ubyte.gz": IdxFile(
-        LABELS_MAGIC,
         (10000,),
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     ),
@@ -131,7 +129,8 @@ def _load_idx_file_cached(path: Path, name: str, file_version: tuple, verify: bo
 
 def _decode_idx(raw: bytes, name: str, source: str, verify: bool = True) -> np.ndarray:
     """Check and decode the gzip-compressed IDX file `name`; errors name `source`."""
-    magic, shape, sha256 = MNIST_FILES[name]
+    shape, sha256 = MNIST_FILES[name]
+    magic = UNSIGNED_BYTE_IDX + len(shape)
     try:
         data = gzip.decompress(raw)
     except gzip.BadGzipFile as error:
@@ -222,34 +221,27 @@ def _download_file(url: str, target: Path, progress: bool, timeout: float) -> No
 
 
 def _copy_stream(response, out, expected: int | None, name: str, progress: bool) -> int:
-    bar = _progress_bar(expected, name) if progress else _SilentProgressBar()
+    bar = _progress_bar(expected, name) if progress else None
     received = 0
     try:
         while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
             out.write(chunk)
             received += len(chunk)
-            bar.update(len(chunk))
+            if bar is not None:
+                bar.update(len(chunk))
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     return received
 
 
 def _progress_bar(total: int | None, name: str):
+    """A tqdm bar for the download, or None when tqdm is not installed."""
     try:
         from tqdm import tqdm  # optional dependency, only needed for the bar
     except ImportError:
-        return _SilentProgressBar()
+        return None
     return tqdm(total=total, desc=name, unit="B", unit_scale=True, leave=False)
-
-
-class _SilentProgressBar:
-    """Stands in for a tqdm bar when progress is off or tqdm is not installed."""
-
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,10 +285,13 @@ class DataLoader:
         drop_last: bool = False,
     ) -> None:
         X, y = np.asarray(X), np.asarray(y)
+        if X.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"X and y must be arrays with a first (sample) axis, got shapes "
+                             f"{X.shape} and {y.shape}")
         if len(X) != len(y):
             raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.X, self.y = X, y
         self.batch_size = batch_size
         self.shuffle = shuffle

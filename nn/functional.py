@@ -1,8 +1,16 @@
 """Activations and losses as functions of Tensors (or plain arrays, treated as constants).
 
-Losses take (output, target) and average over the batch unless said otherwise; targets are
-constants. The fused engine nodes are used where they exist (sigmoid, relu, tanh, softmax,
-softmax_cross_entropy); the rest is composed and checked against NumPy in the tests.
+The activations are the engine's fused nodes, re-exported under the lectures' names:
+
+    sigmoid(z) = 1/(1 + e⁻ᶻ)            σ'(z) = σ(z)(1 - σ(z))
+    relu(z) = max(z, 0)                  relu'(z) = 1 for z > 0, else 0 (also at z = 0)
+    tanh(z)                              tanh'(z) = 1 - tanh²z (004's extra 1 + tanh z: a slip)
+    softmax(z, axis=-1) = exp(z)/Σ exp(z), shifted by the max for stability
+    log_softmax(z, axis=-1) = z - logsumexp(z)
+
+Losses take (output, target), with the target of the output's shape, and average over the
+batch unless said otherwise; targets are constants. Cross-entropy is the fused, stable engine
+node; the rest is composed and checked against NumPy in the tests.
 """
 
 from __future__ import annotations
@@ -20,21 +28,25 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _constant(target: Any, like: Tensor | None = None) -> np.ndarray:
-    """The target as an array (losses never differentiate it), in `like`'s float dtype."""
+def _target(loss: str, target: Any, output: Tensor) -> np.ndarray:
+    """The target as a constant array in the output's dtype, of the output's shape.
+
+    Broadcasting is refused: a (5,) target against a (5, 1) output would average 25 pairs.
+    """
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
-    return target if like is None else target.astype(like.dtype, copy=False)
+    if target.shape != output.shape:
+        raise ValueError(f"{loss}: target shape {target.shape} does not match output shape "
+                         f"{output.shape}")
+    return target.astype(output.dtype, copy=False)
 
 
 # --- activations -------------------------------------------------------------------------------
-def sigmoid(x: Any) -> Tensor:
-    """σ(z) = 1/(1 + e⁻ᶻ); σ'(z) = σ(z)(1 - σ(z))."""
-    return autograd.sigmoid(x)
-
-
-def relu(x: Any) -> Tensor:
-    """max(z, 0); relu'(z) = 1 for z > 0, else 0 (the engine's convention at z = 0)."""
-    return autograd.relu(x)
+# The engine's nodes under the lectures' names; their derivatives are in the docstring above.
+sigmoid = autograd.sigmoid
+relu = autograd.relu
+tanh = autograd.tanh
+softmax = autograd.softmax
+log_softmax = autograd.log_softmax
 
 
 def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
@@ -45,21 +57,6 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
     """
     x = _tensor(x)
     return autograd.where(x.data > 0, x, x * alpha)
-
-
-def tanh(x: Any) -> Tensor:
-    """tanh z; tanh'(z) = 1 - tanh²z (004's extra factor [1 + tanh z] is a slip)."""
-    return autograd.tanh(x)
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(z) / Σ exp(z) along `axis`, shifted by the max for stability."""
-    return autograd.softmax(x, axis)
-
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """z - logsumexp(z) along `axis`."""
-    return autograd.log_softmax(x, axis)
 
 
 # --- losses ------------------------------------------------------------------------------------
@@ -74,7 +71,7 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
 def mse_loss(output: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error: "mean" of (o - y)², "sum", or "half_sum" = ½‖o - y‖² (lab 07)."""
     output = _tensor(output)
-    diff = output - _constant(target, output)
+    diff = output - _target("mse_loss", target, output)
     squares = diff * diff
     if reduction == "mean":
         return squares.mean()
@@ -86,9 +83,17 @@ def mse_loss(output: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def bce_loss(probabilities: Any, target: Any, eps: float = 1e-7) -> Tensor:
-    """-mean(y log p + (1 - y) log(1 - p)), with p clipped to [eps, 1 - eps] against log(0)."""
-    p = _tensor(probabilities).clip(eps, 1 - eps)
-    y = _constant(target, p)
+    """-mean(y log p + (1 - y) log(1 - p)), with p kept in [eps, 1 - eps] against log(0).
+
+    p is moved into the range by adding a constant, not clipped: the loss is that of the
+    nearest point in range, and so is the gradient, which is not 0 where p is certain and
+    wrong (PyTorch clamps the log at -100, where the gradient is 0). A sigmoid that has
+    saturated to exactly 0 or 1 passes no gradient back all the same: for training, feed the
+    logits to bce_with_logits instead.
+    """
+    p = _tensor(probabilities)
+    y = _target("bce_loss", target, p)
+    p = p + (np.clip(p.data, eps, 1 - eps) - p.data)  # a constant shift: gradient 1, as for p
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
 
 
@@ -99,7 +104,7 @@ def bce_with_logits(logits: Any, target: Any) -> Tensor:
     one-sided slope and the gradient is exactly σ(0) - y there, as for any other z.
     """
     z = _tensor(logits)
-    y = _constant(target, z)
+    y = _target("bce_with_logits", target, z)
     positive = z.data > 0
     max_z_0 = autograd.where(positive, z, 0.0)
     minus_abs_z = autograd.where(positive, -z, z)

@@ -28,7 +28,11 @@ class MSELoss(Module):
 
 
 class BCELoss(Module):
-    """Binary cross-entropy of probabilities (e.g. after a sigmoid), clipped away from log(0)."""
+    """Binary cross-entropy of probabilities (e.g. after a sigmoid), kept away from log(0).
+
+    A certain, wrong p (1 for y = 0) costs -log(eps) ≈ 16.1 and still has a gradient towards y,
+    but a sigmoid saturated to exactly 1 passes none back: train with BCEWithLogitsLoss.
+    """
 
     def __init__(self, eps: float = 1e-7) -> None:
         self.eps = eps

@@ -7,7 +7,9 @@
                    lr 2e-3 times 0.7 after each epoch, 10 epochs, the last 5,000 training
                    images held out for validation: about 98.4-98.5% test accuracy.
 
-Flags override the preset. Writes curves.png, model.npz and history.json to --out.
+Flags override the preset. At most a tenth of the training images is held out for validation,
+so that --limit 2000 validates on the last 200 rather than on none or on most of them.
+Writes curves.png, model.npz and history.json to --out.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd.files import atomic_write
+
 from .data import DataLoader, MNISTFileError, MNISTNotFoundError, load_mnist, prepare_images
+from .init import INITIALIZERS
 from .losses import CrossEntropyLoss
 from .module import ACTIVATIONS, mlp
 from .optim import SGD, Adam
@@ -36,8 +41,6 @@ PRESETS = {
                    momentum=0.9, ema=False, lr=2e-3, lr_decay=0.7, weight_decay=0.0, epochs=10,
                    batch_size=128, shuffle=True, drop_last=False, validation=5000),
 }
-INITS = ["normal", "uniform", "constant", "xavier-uniform", "xavier-normal", "he-uniform",
-         "he-normal"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--preset", choices=PRESETS, default="modern", help="starting configuration")
     add("--hidden", type=int, nargs="+", metavar="UNITS", help="hidden layer sizes, e.g. 40 30 20")
     add("--activation", choices=ACTIVATIONS)
-    add("--init", choices=INITS, help="weight initializer (biases start at 0)")
+    add("--init", choices=INITIALIZERS, help="weight initializer (biases start at 0)")
     add("--optimizer", choices=["sgd", "adam"])
     add("--momentum", type=float, help="SGD momentum (classic form v = γv + lr·g)")
     add("--ema", action="store_true", default=None,
@@ -60,7 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--shuffle", action=argparse.BooleanOptionalAction, help="reshuffle every epoch")
     add("--drop-last", action=argparse.BooleanOptionalAction,
         help="drop the last partial batch (the lecture's n_batch = 60000 // 64)")
-    add("--validation", type=int, metavar="N", help="hold out the last N training images")
+    add("--validation", type=int, metavar="N",
+        help="hold out the last N training images (at most a tenth of them; 0: none)")
     add("--limit", type=int, metavar="N", help="train on the first N training images only")
     add("--seed", type=int, default=0, help="seed of the weights and the shuffling")
     add("--data", metavar="DIR", help="MNIST folder (default: $MNIST_DIR, else a download cache)")
@@ -90,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     X, y = prepare_images(x_train), y_train.astype(np.int64)
     if args.limit:
         X, y = X[:args.limit], y[:args.limit]
-    val_data = None
-    if 0 < config["validation"] < len(X):
-        n = config["validation"]
-        X, y, val_data = X[:-n], y[:-n], (X[-n:], y[-n:])
+    # At most a tenth: --limit 2000 validates on 200, not on none (or on 1,000 of 2,000).
+    n = config["validation"] = max(0, min(config["validation"], len(X) // 10))
+    val_data = (X[-n:], y[-n:]) if n else None
+    X, y = X[:len(X) - n], y[:len(y) - n]  # not X[:-n]: X[:-0] is empty
 
     model = mlp([X.shape[1], *config["hidden"], 10], config["activation"], config["init"],
                 rng=args.seed)
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     plot_history(history, out / "curves.png")
     summary = {"preset": args.preset, "config": config, "test_loss": test_loss,
                "test_accuracy": test_accuracy, "history": dataclasses.asdict(history)}
-    (out / "history.json").write_text(json.dumps(summary))
+    atomic_write(out / "history.json", json.dumps(summary).encode())
     print(f"test loss {test_loss:.4f}  test accuracy {100 * test_accuracy:.2f}%  "
           f"({time.perf_counter() - start:.1f} s; results in {out})")
     return 0

@@ -13,6 +13,7 @@ were first assigned (instance dicts keep insertion order), so a layer is a plain
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -102,20 +103,19 @@ class Module:
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Copy `state` into the parameters in place, after checking every name and shape."""
+        """Copy `state` into the parameters in place: all of it, or nothing if any entry is wrong.
+
+        Every name, shape and dtype is checked, and every array converted, before the first copy.
+        """
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         if missing or unexpected:
             raise ValueError(f"load_state_dict: names do not match {type(self).__name__}: "
                              f"missing {missing}, unexpected {unexpected}")
-        arrays = {name: np.asarray(_data(value)) for name, value in state.items()}
+        arrays = {name: _converted(name, state[name], p) for name, p in params.items()}
         for name, p in params.items():
-            if arrays[name].shape != p.shape:
-                raise ValueError(f"load_state_dict: {name!r} has shape {arrays[name].shape} in "
-                                 f"the state but {p.shape} in the model")
-        for name, p in params.items():
-            np.copyto(p.data, arrays[name], casting="same_kind")
+            np.copyto(p.data, arrays[name])
 
     def extra_repr(self) -> str:
         return ""
@@ -127,8 +127,25 @@ class Module:
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
 
 
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+def _converted(name: str, value: Any, p: Parameter) -> np.ndarray:
+    """`value` as an array of p's shape and dtype; a float64 state loads into float32 weights."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        array = array.astype(p.dtype, casting="same_kind", copy=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"load_state_dict: {name!r} cannot be converted to {p.dtype}: "
+                         f"{error}") from None
+    if array.shape != p.shape:
+        raise ValueError(f"load_state_dict: {name!r} has shape {array.shape} in the state but "
+                         f"{p.shape} in the model")
+    return array
+
+
+def _positive_int(owner: str, name: str, value: Any) -> int:
+    """`value` if it is a positive integer (Python or NumPy), else a ValueError naming it."""
+    if not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return int(value)
 
 
 class Sequential(Module):
@@ -168,10 +185,11 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: Any = "xavier-uniform", rng: initializers.Rng = None,
                  dtype: Any = np.float32) -> None:
-        self.in_features, self.out_features = in_features, out_features
-        shape = (in_features, out_features)
+        self.in_features = _positive_int("Linear", "in_features", in_features)
+        self.out_features = _positive_int("Linear", "out_features", out_features)
+        shape = (self.in_features, self.out_features)
         self.weight = Parameter(initializers.initialize(init, shape, rng, dtype))
-        self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
+        self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
         return autograd.linear(x, self.weight, self.bias)  # one fused node
@@ -254,6 +272,8 @@ def mlp(sizes: list[int], activation: str = "relu", init: Any = "he-normal",
     The last layer has no activation: it outputs logits for CrossEntropyLoss. One generator,
     made from `rng`, draws every layer's weights in order (as lecture 11's W1, W2, W3).
     """
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: needs at least the input and output sizes, got {sizes}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose from "
                          f"{', '.join(ACTIVATIONS)}")

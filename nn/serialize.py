@@ -1,16 +1,15 @@
 """Saving and loading models as .npz: the state dict plus a JSON description of the layers.
 
-A Sequential of the layers below (nested Sequentials too) is rebuilt by `load(path)`; any
-other model is saved with its parameters only, and loaded into a given instance with
-`load(path, model)`. Files are written atomically: a crash never leaves a half-written model.
+A Sequential of the layers below (nested Sequentials too), none of them shared, is rebuilt by
+`load(path)`; any other model is saved with its parameters only, and loaded into a given
+instance with `load(path, model=model)`. Files are written atomically: a crash never leaves a
+half-written model.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -18,7 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from .module import Flatten, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from autograd.files import atomic_write
+
+from .module import (
+    Flatten,
+    LeakyReLU,
+    Linear,
+    Module,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 
 FORMAT = "jacograd-model/1"
 LAYERS = {cls.__name__: cls for cls in (Linear, Flatten, Sigmoid, ReLU, LeakyReLU, Tanh, Softmax)}
@@ -26,9 +38,24 @@ PREFIX = "params/"  # state-dict entries are stored as params/<dotted name>
 
 
 def architecture(model: Module) -> dict[str, Any] | None:
-    """A JSON-able spec of a Sequential of known layers, or None for any other model."""
+    """A JSON-able spec of a Sequential of known layers, or None for any other model.
+
+    A model that shares a parameter has none: build() would make two layers of the shared one,
+    whose names ("2.weight") the state dict, holding a shared parameter once, does not have.
+    """
+    return None if _shares_parameters(model) else _spec(model)
+
+
+def _shares_parameters(model: Module) -> bool:
+    # modules() visits a shared module once per place it is used; named_parameters() dedupes.
+    everywhere = [value for module in model.modules() for value in vars(module).values()
+                  if isinstance(value, Parameter)]
+    return len(everywhere) != len(model.parameters())
+
+
+def _spec(model: Module) -> dict[str, Any] | None:
     if type(model) is Sequential:
-        layers = [architecture(layer) for layer in model]
+        layers = [_spec(layer) for layer in model]
         return None if None in layers else {"type": "Sequential", "layers": layers}
     if LAYERS.get(type(model).__name__) is type(model):
         return {"type": type(model).__name__, **model.config()}
@@ -51,30 +78,9 @@ def save(model: Module, path: str | os.PathLike) -> None:
     arrays = {PREFIX + name: value for name, value in model.state_dict().items()}
     arrays["format"] = np.array(FORMAT)
     arrays["architecture"] = np.array(json.dumps(architecture(model)))
-    _write_atomically(Path(path), arrays)
-
-
-def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write to a temporary file in the same folder, flush and fsync, then os.replace it."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                             dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+    atomic_write(path, lambda file: np.savez(file, **arrays))
 
 
 def load(path: str | os.PathLike, model: Module | None = None) -> Module:
@@ -95,8 +101,9 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
         raise ValueError(f"load: {path} has format {found!r}, expected {FORMAT!r}")
     if model is None:
         if spec is None:
-            raise ValueError(f"load: {path} holds parameters only (its model was not a "
-                             f"Sequential of known layers); pass the model: load(path, model)")
+            raise ValueError(f"load: {path} holds parameters only: its architecture was not "
+                             f"saved (the model was not a Sequential of known, unshared "
+                             f"layers); pass a model to load them into: load(path, model=model)")
         model = build(spec)
     model.load_state_dict(state)
     return model

@@ -7,7 +7,8 @@ is freed when the next one starts and memory stays flat however long training ru
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.files import atomic_write
 
 from . import functional as F
 from .module import Module
@@ -31,7 +33,8 @@ class History:
     """What fit() measured: the loss of every iteration, and per-epoch summaries.
 
     Train accuracy is counted on each batch as it is trained on, as in lecture 11. Validation
-    lists stay empty without validation data; accuracies are NaN for non-classifier outputs.
+    lists stay empty without validation data. Accuracies are NaN unless the targets are classes:
+    integer labels (N,) or one-hot rows (N, C), against outputs of (N, C), C ≥ 2.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -43,11 +46,22 @@ class History:
 
 
 def _correct(outputs: np.ndarray, target: np.ndarray) -> float:
-    """How many rows the argmax gets right (labels or one-hot targets); NaN if not a classifier."""
+    """How many rows the argmax gets right; NaN unless `target` holds classes (see History)."""
     if outputs.ndim != 2 or outputs.shape[1] < 2:
         return float("nan")
-    labels = target if target.ndim == 1 else np.argmax(target, axis=1)
+    if target.ndim == 1 and np.issubdtype(target.dtype, np.integer):
+        labels = target
+    elif _is_one_hot(target, outputs.shape):
+        labels = np.argmax(target, axis=1)
+    else:  # regression targets or soft probabilities: an argmax match means nothing
+        return float("nan")
     return float(np.count_nonzero(np.argmax(outputs, axis=1) == labels))
+
+
+def _is_one_hot(target: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Rows of 0s and 1s with a single 1 each, one column per output."""
+    return (target.shape == shape and bool(np.all((target == 0) | (target == 1)))
+            and bool(np.all(target.sum(axis=1) == 1)))
 
 
 def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer,
@@ -61,6 +75,9 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
     (X, y) is evaluated in batches of `val_batch_size` and a line is printed (unless `quiet`, which
     also hides the tqdm bars); `on_epoch(epoch, history)` may then adjust, e.g., optimizer.lr.
     """
+    if isinstance(train_loader, (np.ndarray, Tensor)) or not isinstance(train_loader, Iterable):
+        raise TypeError(f"fit needs an iterable of (X, y) batches such as nn.DataLoader, got "
+                        f"{type(train_loader).__name__}; e.g. nn.DataLoader(X, y, batch_size=64)")
     history = History()
     bars = tqdm is not None and not quiet
     for epoch in range(1, epochs + 1):
@@ -105,16 +122,26 @@ def _epoch_line(epoch: int, epochs: int, history: History) -> str:
     return line + f"  {history.seconds[-1]:.1f} s"
 
 
-def predict(model: Module, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """The model's outputs for X as one array, computed in batches under no_grad in eval mode."""
+@contextmanager
+def _inference(model: Module) -> Iterator[None]:
+    """Eval mode and no graph for the duration; the model's mode is restored afterwards."""
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            parts = [np.asarray(model(X[i:i + batch_size]).data)
-                     for i in range(0, len(X), batch_size)]
+            yield
     finally:
         model.train(was_training)
+
+
+def predict(model: Module, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """The model's outputs for X as one array, computed in batches under no_grad in eval mode.
+
+    An empty X gives an empty array of the output's shape: it goes through the model once.
+    """
+    starts = range(0, max(len(X), 1), batch_size)
+    with _inference(model):
+        parts = [np.asarray(model(X[i:i + batch_size]).data) for i in starts]
     return np.concatenate(parts)
 
 
@@ -123,22 +150,20 @@ def evaluate(model: Module, X: np.ndarray, y: np.ndarray,
              batch_size: int = 1000) -> tuple[float, float]:
     """(mean loss, accuracy) of the model on (X, y); the loss defaults to cross-entropy.
 
-    The loss is averaged over samples (batch means weighted by batch size).
+    The loss is averaged over samples (batch means weighted by batch size). The accuracy is NaN
+    unless y holds classes (see History).
     """
+    if len(X) == 0:
+        raise ValueError("evaluate: no samples: X is empty")
     loss_fn = loss_fn or F.cross_entropy
-    was_training = model.training
-    model.eval()
-    total_loss = correct = 0.0
-    try:
-        with no_grad():
-            for i in range(0, len(X), batch_size):
-                X_batch, y_batch = X[i:i + batch_size], np.asarray(y[i:i + batch_size])
-                outputs = model(X_batch)
-                total_loss += loss_fn(outputs, y_batch).item() * len(X_batch)
-                correct += _correct(np.asarray(outputs.data), y_batch)
-    finally:
-        model.train(was_training)
-    return total_loss / len(X), correct / len(X)
+    y = np.asarray(y)
+    total_loss = 0.0
+    with _inference(model):  # the loss too: a loss module may look at the mode
+        outputs = predict(model, X, batch_size)
+        for i in range(0, len(X), batch_size):
+            batch = slice(i, i + batch_size)
+            total_loss += loss_fn(Tensor(outputs[batch]), y[batch]).item() * len(y[batch])
+    return total_loss / len(X), _correct(outputs, y) / len(X)
 
 
 def plot_history(history: History, path: str | Path | None = None) -> Any:
@@ -170,5 +195,5 @@ def plot_history(history: History, path: str | Path | None = None) -> Any:
         axes.legend()
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=100)
+        atomic_write(path, lambda file: fig.savefig(file, format="png", dpi=100))
     return fig

@@ -465,7 +465,11 @@ def test_shuffle_is_reproducible_per_seed_and_new_each_epoch():
     "X, y, batch_size, problem",
     [
         (np.zeros((3, 2)), np.zeros(2), 1, "same length, got 3 and 2"),
-        (np.zeros((3, 2)), np.zeros(3), 0, "batch_size must be at least 1, got 0"),
+        (np.zeros((3, 2)), np.zeros(3), 0, "batch_size must be a positive int, got 0"),
+        (np.zeros((3, 2)), np.zeros(3), None, "batch_size must be a positive int, got None"),
+        (np.zeros((3, 2)), np.zeros(3), 2.5, "batch_size must be a positive int, got 2.5"),
+        (1.0, 2.0, 1, r"X and y must be arrays with a first \(sample\) axis, got shapes \(\) "),
+        (np.zeros((3, 2)), 2.0, 1, r"got shapes \(3, 2\) and \(\)"),
     ],
 )
 def test_data_loader_rejects_bad_arguments(X, y, batch_size, problem):

@@ -1,5 +1,7 @@
 """Tests for nn.functional and nn.losses: activations, losses and the L2 penalty."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -139,6 +141,18 @@ def test_mse_unknown_reduction_is_an_error():
         nn.MSELoss("max")(np.zeros(2), np.zeros(2))
 
 
+@pytest.mark.parametrize("loss", [F.mse_loss, F.bce_loss, F.bce_with_logits])
+@pytest.mark.parametrize("output_shape, target_shape", [((5, 1), (5,)), ((5,), (5, 1)),
+                                                        ((5, 3), (3,)), ((2,), ())])
+def test_losses_reject_a_target_of_another_shape_instead_of_broadcasting(
+        loss, output_shape, target_shape):
+    """(5, 1) against (5,) would broadcast to (5, 5) and average 25 wrong pairs."""
+    message = (rf"{loss.__name__}: target shape {re.escape(str(target_shape))} does not match "
+               rf"output shape {re.escape(str(output_shape))}")
+    with pytest.raises(ValueError, match=message):
+        loss(np.full(output_shape, 0.5), np.ones(target_shape))
+
+
 def bce_np(p, y):
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
@@ -158,6 +172,17 @@ def test_bce_matches_numpy_and_its_gradient():
 def test_bce_clips_probabilities_away_from_log_zero():
     loss = F.bce_loss(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
     assert np.isfinite(loss.item()) and loss.item() == pytest.approx(-np.log(1e-7), rel=1e-6)
+
+
+@pytest.mark.parametrize("p, y", [(1.0, 0.0), (0.0, 1.0)])
+def test_bce_of_a_certain_wrong_answer_still_has_a_gradient_towards_the_target(p, y):
+    """Clipping p before the log would make the gradient 0 exactly where the loss is largest."""
+    probability = Tensor([p], requires_grad=True)
+    loss = F.bce_loss(probability, [y])
+    loss.backward()
+    gradient = probability.grad.data[0]
+    assert loss.item() == pytest.approx(-np.log(1e-7), rel=1e-6)
+    assert np.isfinite(gradient) and gradient * (p - y) > 0  # descent moves p towards y
 
 
 @pytest.mark.parametrize("z", [RNG.standard_normal((5, 3)) * 3, np.zeros((5, 3))],

@@ -1,5 +1,7 @@
 """Tests for nn.module: registration, names, modes, state dicts, Linear, Sequential, Flatten."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,13 @@ def test_shared_parameter_is_listed_once():
     layer = Linear(2, 2, rng=0)
     model = Sequential(layer, nn.Sigmoid(), layer)
     assert len(model.parameters()) == 2
+
+
+@pytest.mark.parametrize("sizes", [[784], []])
+def test_mlp_needs_an_input_and_an_output_size(sizes):
+    with pytest.raises(ValueError, match="at least the input and output sizes, got " +
+                       re.escape(str(sizes))):
+        nn.mlp(sizes)
 
 
 def test_unknown_activation_is_a_clear_error():
@@ -96,6 +105,11 @@ def test_load_state_dict_keeps_the_parameter_arrays():
      r"'2.weight' has shape \(4, 2\) in the state but \(3, 2\) in the model"),
     (lambda s: s.pop("0.bias"), r"missing \['0.bias'\], unexpected \[\]"),
     (lambda s: s.update({"extra": np.zeros(1)}), r"missing \[\], unexpected \['extra'\]"),
+    # the last entry: every other one would have been copied already by a one-by-one load
+    (lambda s: s.update({"2.bias": np.array(["a", "b"])}),
+     r"'2.bias' cannot be converted to float32: .*<U1"),
+    (lambda s: s.update({"2.bias": np.array([1 + 2j, 3j])}),
+     r"'2.bias' cannot be converted to float32: .*complex"),
 ])
 def test_load_state_dict_mismatch_names_the_key_and_changes_nothing(change, message):
     model = nn.mlp([4, 3, 2], rng=0)
@@ -145,6 +159,21 @@ def test_linear_without_bias_and_with_a_custom_init():
     layer = Linear(3, 2, bias=False, init=lambda shape, rng, dtype: np.full(shape, 2, dtype))
     assert layer.bias is None and [n for n, _ in layer.named_parameters()] == ["weight"]
     np.testing.assert_array_equal(layer(np.ones((1, 3))).data, [[6, 6]])
+
+
+@pytest.mark.parametrize("in_features, out_features, message", [
+    (-1, 3, "in_features must be a positive int, got -1"),
+    (2.5, 3, "in_features must be a positive int, got 2.5"),
+    (2, 0, "out_features must be a positive int, got 0"),
+    (2, "3", "out_features must be a positive int, got '3'"),
+])
+def test_linear_sizes_must_be_positive_ints(in_features, out_features, message):
+    with pytest.raises(ValueError, match=f"Linear: {message}"):
+        Linear(in_features, out_features)
+
+
+def test_linear_accepts_numpy_integer_sizes():
+    assert Linear(np.int64(3), np.int32(2)).weight.shape == (3, 2)  # e.g. X.shape[1]
 
 
 def test_linear_same_seed_same_weights():

@@ -1,6 +1,7 @@
 """Tests for nn.save / nn.load: round trips, atomic writes and clear errors."""
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +44,32 @@ class Custom(nn.Module):
 def test_other_models_load_into_an_instance(tmp_path):
     model = Custom()
     nn.save(model, tmp_path / "custom.npz")
-    with pytest.raises(ValueError, match=r"parameters only.*load\(path, model\)"):
+    with pytest.raises(ValueError, match=r"architecture was not saved.*load\(path, model="):
         nn.load(tmp_path / "custom.npz")
     fresh = Custom()
     fresh.layer.weight.data[:] = 0
     assert nn.load(tmp_path / "custom.npz", fresh) is fresh
     np.testing.assert_array_equal(fresh(X).data, model(X).data)
+
+
+def test_a_model_with_a_shared_layer_is_saved_as_parameters_only(tmp_path):
+    """Rebuilt from its architecture, the shared layer would become two, with names ("2.weight")
+    the file does not hold, since a shared parameter is saved once."""
+    layer = nn.Linear(6, 6, rng=0)
+    model = nn.Sequential(layer, nn.ReLU(), layer)
+    nn.save(model, tmp_path / "shared.npz")
+    with pytest.raises(ValueError, match=r"architecture was not saved.*load\(path, model="):
+        nn.load(tmp_path / "shared.npz")
+    fresh_layer = nn.Linear(6, 6, rng=1)
+    fresh = nn.load(tmp_path / "shared.npz", nn.Sequential(fresh_layer, nn.ReLU(), fresh_layer))
+    np.testing.assert_array_equal(fresh(X).data, model(X).data)
+
+
+def test_architecture_of_a_model_with_a_shared_layer_is_none():
+    layer = nn.Linear(2, 2)
+    assert serialize.architecture(nn.Sequential(layer, nn.Tanh(), layer)) is None
+    tanh = nn.Tanh()  # a shared layer without parameters is harmless: rebuilt as two, same thing
+    assert serialize.architecture(nn.Sequential(layer, tanh, nn.Linear(2, 2), tanh)) is not None
 
 
 def test_loading_into_the_wrong_model_names_the_key_and_shapes(tmp_path):
@@ -62,6 +83,15 @@ def test_save_creates_the_folder_and_leaves_no_temporary_file(tmp_path):
     path = tmp_path / "new" / "folder" / "model.npz"
     nn.save(nn.mlp([6, 3], rng=0), path)
     assert os.listdir(path.parent) == ["model.npz"]
+
+
+def test_saved_file_has_the_usual_mode_not_mkstemps_0600(tmp_path):
+    old_mask = os.umask(0o027)
+    try:
+        nn.save(nn.mlp([6, 3], rng=0), tmp_path / "model.npz")
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE((tmp_path / "model.npz").stat().st_mode) == 0o640
 
 
 def leftovers(folder: Path) -> list[str]:

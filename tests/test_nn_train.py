@@ -62,6 +62,54 @@ def test_regression_has_no_accuracy():
     assert history.train_loss[-1] < 0.5 * history.train_loss[0]
 
 
+def test_fit_on_two_column_regression_has_no_accuracy():
+    """Two output columns are not classes: argmax "accuracy" of a regression means nothing."""
+    model = nn.mlp([20, 8, 2], rng=0)
+    loader = nn.DataLoader(X64, X64[:, :2], batch_size=32)
+    history = nn.fit(model, nn.MSELoss(), nn.SGD(model.parameters(), 0.05), loader, 1,
+                     val_data=(X64, X64[:, :2]), quiet=True)
+    assert np.isnan(history.train_accuracy[-1]) and np.isnan(history.val_accuracy[-1])
+
+
+SOFT_TARGETS = nn.functional.softmax(RNG.standard_normal((64, 4))).data
+
+
+@pytest.mark.parametrize("target, loss_fn, is_classification", [
+    (Y64, nn.CrossEntropyLoss(), True),  # integer labels (N,)
+    (nn.one_hot(Y64, 4), nn.CrossEntropyLoss(), True),  # one-hot rows (N, C)
+    (RNG.standard_normal((64, 4)), nn.MSELoss(), False),  # regression, as many columns
+    (SOFT_TARGETS, nn.CrossEntropyLoss(), False),  # probabilities, not classes
+    (Y64.astype(np.float32)[:, None], nn.MSELoss(), False),  # one column: nothing to argmax
+], ids=["labels", "one-hot", "regression", "soft-targets", "one-column"])
+def test_evaluate_counts_accuracy_only_against_class_labels(target, loss_fn, is_classification):
+    model = nn.mlp([20, 8, target.shape[1] if target.ndim == 2 else 4], rng=0)
+    _, accuracy = nn.evaluate(model, X64, target, loss_fn)
+    if is_classification:
+        labels = target if target.ndim == 1 else target.argmax(axis=1)
+        assert accuracy == np.mean(nn.predict(model, X64).argmax(axis=1) == labels)
+    else:
+        assert np.isnan(accuracy)
+
+
+@pytest.mark.parametrize("loader", [X64, autograd.Tensor(X64), 64],
+                         ids=["array", "tensor", "int"])
+def test_fit_without_a_loader_says_what_it_needs(loader):
+    model, optimizer, _ = small_setup()
+    with pytest.raises(TypeError, match=r"fit needs an iterable of \(X, y\) batches such as "
+                                        r"nn.DataLoader, got"):
+        nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, quiet=True)
+
+
+def test_evaluate_on_no_samples_is_a_clear_error():
+    with pytest.raises(ValueError, match="evaluate: no samples"):
+        nn.evaluate(nn.mlp([20, 8, 4], rng=0), X64[:0], Y64[:0])
+
+
+def test_predict_on_no_samples_is_an_empty_array_of_the_output_shape():
+    outputs = nn.predict(nn.mlp([20, 8, 4], rng=0), X64[:0])
+    assert outputs.shape == (0, 4) and outputs.dtype == np.float32
+
+
 def test_evaluate_matches_a_direct_computation_and_restores_the_mode():
     model = nn.mlp([20, 8, 4], rng=0)
     calls = []
