@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import FREED, Tensor, set_grad_enabled
+from . import primitives as P
+from .tensor import FREED, Tensor, apply, set_grad_enabled
 
 
 def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
@@ -149,7 +150,13 @@ def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_
 def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
     """Add g into node.grad (PyTorch semantics: gradients accumulate until zeroed)."""
     if create_graph:
-        node.grad = g if node.grad is None else node.grad + g
+        if node.grad is not None:
+            node.grad = node.grad + g
+            return
+        if id(g) in stored:  # x + y passes g to both: give the second its own (identity) node
+            g = apply(P.reshape, (g,), {"shape": g.shape})
+        stored.add(id(g))
+        node.grad = g
         return
     if node.grad is not None:
         node.grad = Tensor._wrap(node.grad.data + g)

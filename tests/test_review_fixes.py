@@ -116,3 +116,10 @@ def test_grad_outputs_may_be_a_plain_number():
     x = Tensor(3.0, requires_grad=True)
     (g,) = grad(x * x, x, grad_outputs=2.0)
     assert g.item() == 12.0
+
+
+def test_create_graph_gives_each_leaf_its_own_gradient_tensor():
+    x, y = Tensor(1.0, requires_grad=True), Tensor(2.0, requires_grad=True)
+    (x + y).backward(create_graph=True)
+    assert x.grad is not y.grad
+    assert x.grad.item() == y.grad.item() == 1.0
