@@ -16,8 +16,9 @@ NumPy arrays in an ordinary backward pass and on Tensors (recording a graph) whe
 primitives so that they round exactly as NumPy does, cost one node, and read as themselves in
 graph pictures and the ledger.
 
-Subgradient conventions: relu'(0) = 0, |x|'(0) = 0, and `max` splits the gradient evenly
-between tied maxima. (`maximum`, `minimum` and `clip` are composed from `where`; see Tensor.)
+Subgradient conventions: relu'(0) = 0, |x|'(0) = 0, and `max` and `min` split the gradient
+evenly between tied extremes. (`maximum`, `minimum` and `clip` are composed from `where`; see
+Tensor.)
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ div = Primitive("div", np.divide, "d(x/y) = dx/y - (x/y²) dy",
                 lambda g, out, x, y: -g * out / y)
 neg = Primitive("neg", np.negative, "d(-x) = -dx",
                 lambda g, out, x: -g)
+
+
 def _pow_vjp_x(g, out, x, y):
     """g·y·xʸ⁻¹, with y = 0 giving 0 even at x = 0 (x⁰ is the constant 1)."""
     constant = _raw(y) == 0
