@@ -5,6 +5,7 @@ Depends only on the standard library and NumPy; tqdm draws a download progress b
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -12,6 +13,7 @@ import http.client
 import numbers
 import os
 import secrets
+import shutil
 import urllib.request
 import zlib
 from collections.abc import Iterator, Sequence
@@ -42,21 +44,13 @@ class IdxFile(NamedTuple):
 # gzip wrapping (one public file exists recompressed with gzip -9 -n).
 MNIST_FILES = {
     "train-images-idx3-ubyte.gz": IdxFile(
-        (60000, 28, 28),
-        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    ),
+        (60000, 28, 28), "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
     "train-labels-idx1-ubyte.gz": IdxFile(
-        (60000,),
-        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    ),
+        (60000,), "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
     "t10k-images-idx3-ubyte.gz": IdxFile(
-        (10000, 28, 28),
-        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    ),
+        (10000, 28, 28), "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
     "t10k-labels-idx1-ubyte.gz": IdxFile(
-        (10000,),
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    ),
+        (10000,), "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
 
 DOWNLOAD_CHUNK_BYTES = 1 << 16
@@ -166,18 +160,12 @@ def _decode_idx(raw: bytes, name: str, source: str, verify: bool = True) -> np.n
 
 
 def _not_found_message(folder: Path, missing: Sequence[str], download_errors=None) -> str:
-    lines = [
-        f"MNIST files missing from {folder}: {', '.join(missing)}.",
-        f"The folder must hold the four files {', '.join(MNIST_FILES)}.",
-        "Point the loader at a folder that has them with load_mnist(root=...) or the MNIST_DIR "
-        "environment variable.",
-    ]
-    if download_errors is None:
-        lines.append("Or pass download=True to fetch them.")
-    else:
-        lines.append("Downloading failed from every mirror:")
-        lines.extend(f"  {error}" for error in download_errors)
-    return "\n".join(lines)
+    fix = ("Or pass download=True to fetch them." if download_errors is None
+           else "\n  ".join(["Downloading failed from every mirror:", *download_errors]))
+    return (f"MNIST files missing from {folder}: {', '.join(missing)}.\n"
+            f"The folder must hold the four files {', '.join(MNIST_FILES)}.\n"
+            "Point the loader at a folder that has them with load_mnist(root=...) or the "
+            f"MNIST_DIR environment variable.\n{fix}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +198,9 @@ def _download_file(url: str, target: Path, progress: bool, timeout: float) -> No
         with open(temporary, "xb") as out, urllib.request.urlopen(url, timeout=timeout) as reply:
             length = reply.headers.get("Content-Length")
             expected = int(length) if length else None
-            received = _copy_stream(reply, out, expected, target.name, progress)
+            with _progress(out, expected, target.name, progress) as sink:
+                shutil.copyfileobj(reply, sink, DOWNLOAD_CHUNK_BYTES)
+            received = out.tell()
         # http.client returns a short body without complaint when the server hangs up early.
         if expected is not None and received != expected:
             raise OSError(f"download interrupted: received {received} of {expected} bytes")
@@ -220,28 +210,16 @@ def _download_file(url: str, target: Path, progress: bool, timeout: float) -> No
         temporary.unlink(missing_ok=True)  # nothing left to remove after a successful replace
 
 
-def _copy_stream(response, out, expected: int | None, name: str, progress: bool) -> int:
-    bar = _progress_bar(expected, name) if progress else None
-    received = 0
-    try:
-        while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
-            out.write(chunk)
-            received += len(chunk)
-            if bar is not None:
-                bar.update(len(chunk))
-    finally:
-        if bar is not None:
-            bar.close()
-    return received
-
-
-def _progress_bar(total: int | None, name: str):
-    """A tqdm bar for the download, or None when tqdm is not installed."""
-    try:
-        from tqdm import tqdm  # optional dependency, only needed for the bar
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=name, unit="B", unit_scale=True, leave=False)
+def _progress(out, total: int | None, name: str, show: bool):
+    """`out`, its writes drawn as a tqdm bar when `show` and tqdm is installed."""
+    if show:
+        try:
+            from tqdm import tqdm  # optional dependency, only needed for the bar
+        except ImportError:
+            return contextlib.nullcontext(out)
+        return tqdm.wrapattr(out, "write", total=total, bytes=False, desc=name, unit="B",
+                             unit_scale=True, leave=False)
+    return contextlib.nullcontext(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,16 +283,12 @@ class DataLoader:
         return full if self.drop_last or rest == 0 else full + 1
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        # The permutation is drawn here, not lazily in the generator, so epochs are numbered
-        # by the order of iter() calls.
-        order = self.rng.permutation(len(self.X)) if self.shuffle else None
-        return self._batches(order)
-
-    def _batches(self, order: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            stop = start + self.batch_size
-            if order is None:
-                yield self.X[start:stop], self.y[start:stop]  # views, no copy
-            else:
-                batch = order[start:stop]
-                yield self.X[batch], self.y[batch]
+        # The permutation is drawn here, not lazily in a generator, so epochs are numbered by
+        # the order of iter() calls. In order, a batch is a slice: a view, no copy.
+        size, starts = self.batch_size, range(0, len(self) * self.batch_size, self.batch_size)
+        if self.shuffle:
+            order = self.rng.permutation(len(self.X))
+            batches = [order[i:i + size] for i in starts]
+        else:
+            batches = [slice(i, i + size) for i in starts]
+        return ((self.X[batch], self.y[batch]) for batch in batches)

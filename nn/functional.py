@@ -85,11 +85,9 @@ def mse_loss(output: Any, target: Any, reduction: str = "mean") -> Tensor:
 def bce_loss(probabilities: Any, target: Any, eps: float = 1e-7) -> Tensor:
     """-mean(y log p + (1 - y) log(1 - p)), with p kept in [eps, 1 - eps] against log(0).
 
-    p is moved into the range by adding a constant, not clipped: the loss is that of the
-    nearest point in range, and so is the gradient, which is not 0 where p is certain and
-    wrong (PyTorch clamps the log at -100, where the gradient is 0). A sigmoid that has
-    saturated to exactly 0 or 1 passes no gradient back all the same: for training, feed the
-    logits to bce_with_logits instead.
+    p is shifted into range by a constant, not clipped, so a certain, wrong p still has a
+    gradient towards y (PyTorch clamps the log at -100, where it is 0). A sigmoid saturated to
+    exactly 0 or 1 passes none back all the same: train on logits with bce_with_logits.
     """
     p = _tensor(probabilities)
     y = _target("bce_loss", target, p)

@@ -30,8 +30,7 @@ class MSELoss(Module):
 class BCELoss(Module):
     """Binary cross-entropy of probabilities (e.g. after a sigmoid), kept away from log(0).
 
-    A certain, wrong p (1 for y = 0) costs -log(eps) ≈ 16.1 and still has a gradient towards y,
-    but a sigmoid saturated to exactly 1 passes none back: train with BCEWithLogitsLoss.
+    A certain, wrong p costs -log(eps) ≈ 16.1; from logits, BCEWithLogitsLoss is the stable one.
     """
 
     def __init__(self, eps: float = 1e-7) -> None:

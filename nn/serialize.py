@@ -19,21 +19,12 @@ import numpy as np
 
 from autograd.files import atomic_write
 
-from .module import (
-    Flatten,
-    LeakyReLU,
-    Linear,
-    Module,
-    Parameter,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
+from . import module
+from .module import Module, Parameter, Sequential
 
 FORMAT = "jacograd-model/1"
-LAYERS = {cls.__name__: cls for cls in (Linear, Flatten, Sigmoid, ReLU, LeakyReLU, Tanh, Softmax)}
+LAYERS = {name: getattr(module, name)
+          for name in ("Linear", "Flatten", "Sigmoid", "ReLU", "LeakyReLU", "Tanh", "Softmax")}
 PREFIX = "params/"  # state-dict entries are stored as params/<dotted name>
 
 
@@ -43,14 +34,10 @@ def architecture(model: Module) -> dict[str, Any] | None:
     A model that shares a parameter has none: build() would make two layers of the shared one,
     whose names ("2.weight") the state dict, holding a shared parameter once, does not have.
     """
-    return None if _shares_parameters(model) else _spec(model)
-
-
-def _shares_parameters(model: Module) -> bool:
-    # modules() visits a shared module once per place it is used; named_parameters() dedupes.
-    everywhere = [value for module in model.modules() for value in vars(module).values()
+    # modules() visits a shared module once per place it is used; parameters() dedupes.
+    everywhere = [value for child in model.modules() for value in vars(child).values()
                   if isinstance(value, Parameter)]
-    return len(everywhere) != len(model.parameters())
+    return _spec(model) if len(everywhere) == len(model.parameters()) else None
 
 
 def _spec(model: Module) -> dict[str, Any] | None:
