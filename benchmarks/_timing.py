@@ -144,3 +144,14 @@ def verdict(ok: bool) -> str:
 
 
 now = time.perf_counter
+
+
+def print_profile(run: Callable[[], None], title: str, top: int = 25) -> None:
+    """cProfile `run()` and print its `top` functions by own time, under `title`."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    print(f"\ncProfile: {title}")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)

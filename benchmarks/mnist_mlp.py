@@ -440,22 +440,17 @@ def targets(name: str, timing: dict, memory: dict | None, drift_limit: int) -> l
 
 def profile(presets: dict[str, Preset], X: np.ndarray, y: np.ndarray, steps: int) -> None:
     """cProfile of the nn side for `steps` steps per preset."""
-    import cProfile
-    import pstats
-
-    cls = NnMLP
     for preset in presets.values():
-        system = cls(preset, initial_weights(preset, seed=0))
+        system = NnMLP(preset, initial_weights(preset, seed=0))
         batches = [(X[i], y[i]) for i in schedule(preset, len(X), steps + 10, seed=0)]
         for xb, yb in batches[:10]:
             system.step(xb, yb)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for xb, yb in batches[10:]:
-            system.step(xb, yb)
-        profiler.disable()
-        print(f"\ncProfile: {cls.name}, preset {preset.name}, {steps} steps")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+        def run(system=system, batches=batches[10:]) -> None:
+            for xb, yb in batches:
+                system.step(xb, yb)
+
+        _timing.print_profile(run, f"{NnMLP.name}, preset {preset.name}, {steps} steps")
 
 
 def main(argv: list[str] | None = None) -> None:

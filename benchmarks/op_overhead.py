@@ -211,18 +211,14 @@ def report(results: list[dict], ops: int, rounds: int) -> None:
 
 def profile(blocks: int, repeats: int = 200) -> None:
     """cProfile of the engine's 1-element chain (forward + backward), top functions by tottime."""
-    import cProfile
-    import pstats
-
     x0 = np.full((1,), 0.5)
     engine_chain(x0, blocks)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(repeats):
-        engine_chain(x0, blocks)
-    profiler.disable()
-    print(f"\ncProfile: engine, 1-element {blocks * BLOCK}-op chain x {repeats}")
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+    def run() -> None:
+        for _ in range(repeats):
+            engine_chain(x0, blocks)
+
+    _timing.print_profile(run, f"engine, 1-element {blocks * BLOCK}-op chain x {repeats}", 20)
 
 
 def main(argv: list[str] | None = None) -> None:
