@@ -8,7 +8,8 @@
     Tensor(27.)
 """
 
-from . import ledger, primitives, viz
+from . import anomaly, ledger, primitives, viz
+from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .ledger import local_jacobian
@@ -53,4 +54,5 @@ __all__ = [
     "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy",
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
     "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
+    "anomaly", "detect_anomaly", "set_detect_anomaly", "set_debug_nans", "AnomalyError",
 ]

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from . import anomaly
 from . import primitives as P
-from .tensor import FREED, Tensor, apply, set_grad_enabled
+from . import tensor as _tensor
+from .tensor import FREED, Tensor, apply, check_versions, set_grad_enabled
 
 
 def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
@@ -82,6 +84,11 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
             grads[id(root)] = seed
             heappush(ready, (-root._seq, id(root), root))
     wanted = None if targets is None else {id(t) for t in targets}
+    if tracer is None and _tensor._anomaly:
+        tracer = anomaly.BackwardCheck()
+    # Nodes created after the latest in-place change anywhere cannot have seen one: only older
+    # nodes have their inputs' versions checked (see tensor._Versions).
+    last_change = _tensor._last_change
     # In an ordinary pass a leaf's gradient goes straight into .grad; the ledger's tracer and
     # autograd.grad's targets need every tensor to come through the loop below instead.
     leaves_now = wanted is None and tracer is None
@@ -102,6 +109,8 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
             elif node._op is None or node._retains:
                 _accumulate(node, g, create_graph, stored)
             if node._op is not None:
+                if node._seq < last_change:
+                    check_versions(node)
                 _propagate(node, g, grads, ready, create_graph, tracer, leaves_now, stored)
                 if not retain_graph:
                     node._op, node._inputs, node._params = FREED, (), None

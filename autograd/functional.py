@@ -63,39 +63,65 @@ def _call(f: Callable[..., Tensor], args: Sequence[Tensor]) -> Tensor:
 def hessian(f: Callable[[Tensor], Tensor], x: Any) -> Tensor:
     """The matrix of second derivatives of scalar f at x, of shape x.shape + x.shape."""
     def gradient(x: Tensor) -> Tensor:
-        return _zeros_if_none(grad(f(x), x, create_graph=True, allow_unused=True), [x])[0]
+        return _gradient(f(x), x, None, create_graph=True)
     return jacobian(gradient, x)
 
 
-def vjp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
-    """(f(x), vᵀ J): one reverse pass."""
-    x = _leaf(x)
+def _gradient(out: Tensor, x: Tensor, v: Any, create_graph: bool = False) -> Tensor:
+    """vᵀ ∂out/∂x, zeros where out does not depend on x (as jacobian and PyTorch give)."""
+    if not out.requires_grad:
+        return Tensor._wrap(np.zeros_like(x.data))
+    (g,) = grad(out, x, grad_outputs=v, create_graph=create_graph, allow_unused=True)
+    return _zeros_if_none([g], [x])[0]
+
+
+def _point(x: Any, create_graph: bool) -> Tensor:
+    """Where to evaluate: with create_graph a tensor that requires grad is used itself, so the
+    result stays differentiable with respect to it; otherwise a fresh leaf (x is untouched)."""
+    if create_graph and isinstance(x, Tensor) and x.requires_grad:
+        return x
+    return _leaf(x)
+
+
+def _vector(v: Any) -> Any:
+    return v if isinstance(v, Tensor) else np.asarray(v)
+
+
+def vjp(f: Callable[[Tensor], Tensor], x: Any, v: Any,
+        create_graph: bool = False) -> tuple[Tensor, Tensor]:
+    """(f(x), vᵀ J): one reverse pass. With `create_graph`, vᵀJ is differentiable."""
+    x = _point(x, create_graph)
     out = _call(f, [x])
-    (g,) = _zeros_if_none(grad(out, x, grad_outputs=np.asarray(v), allow_unused=True), [x])
-    return out.detach(), g
+    return out.detach(), _gradient(out, x, _vector(v), create_graph)
 
 
-def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
-    """(f(x), J v) by the double-VJP trick: uᵀJ is linear in u, and its gradient in u is J v."""
-    x = _leaf(x)
+def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any,
+        create_graph: bool = False) -> tuple[Tensor, Tensor]:
+    """(f(x), J v) by the double-VJP trick: uᵀJ is linear in u, and its gradient in u is J v.
+
+    With `create_graph`, J v is itself differentiable (in x, and in v if v requires grad), so
+    forward-over-reverse gives second derivatives."""
+    x = _point(x, create_graph)
     out = _call(f, [x])
     u = Tensor(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
+    zeros = Tensor._wrap(np.zeros(out.shape, dtype=out.dtype))
+    if not out.requires_grad:
+        return out.detach(), zeros
     (g,) = grad(out, x, grad_outputs=u, create_graph=True, allow_unused=True)
     if g is None or not g.requires_grad:
-        return out.detach(), Tensor._wrap(np.zeros(out.shape, dtype=out.dtype))
-    (jv,) = _zeros_if_none(grad(g, u, grad_outputs=np.asarray(v), allow_unused=True), [u])
-    return out.detach(), jv
+        return out.detach(), zeros
+    return out.detach(), _gradient(g, u, _vector(v), create_graph)
 
 
-def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any) -> tuple[Tensor, Tensor]:
+def hvp(f: Callable[[Tensor], Tensor], x: Any, v: Any,
+        create_graph: bool = False) -> tuple[Tensor, Tensor]:
     """(f(x), H v) for scalar f: the gradient of ∇f(x)·v."""
-    x = _leaf(x)
+    x = _point(x, create_graph)
     out = _call(f, [x])
-    (g,) = grad(out, x, create_graph=True, allow_unused=True)
-    if g is None or not g.requires_grad:
+    g = _gradient(out, x, None, create_graph=True)
+    if not g.requires_grad:
         return out.detach(), Tensor._wrap(np.zeros_like(x.data))
-    (hv,) = _zeros_if_none(grad(g, x, grad_outputs=np.asarray(v), allow_unused=True), [x])
-    return out.detach(), hv
+    return out.detach(), _gradient(g, x, _vector(v), create_graph)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,40 +8,58 @@ over the output, so a graph is freed by reference counting alone once nobody hol
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import inspect
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+
 # ---------------------------------------------------------------------------------------------
-# Grad mode: whether operations record the graph.
+# Grad mode: whether operations record the graph. Per thread, as in PyTorch: `no_grad()` in
+# one thread never stops another from recording.
 # ---------------------------------------------------------------------------------------------
-_grad_enabled = True
+class _GradState(threading.local):
+    enabled = True
+
+
+_grad = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True while operations record the graph (i.e. outside `no_grad`)."""
-    return _grad_enabled
+    """True while operations record the graph in this thread (i.e. outside `no_grad`)."""
+    return _grad.enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
-    """Sets grad mode on entering a `with` block (or a decorated call), restores it on exit."""
+class _GradMode:
+    """Sets grad mode on entering a `with` block or a decorated call, restores it on exit.
+
+    As a decorator it works with and without parentheses (`@no_grad` and `@no_grad()`), and on
+    a generator function it covers the generator's body each time it resumes.
+    """
 
     mode = True
 
-    def __init__(self) -> None:
-        self.previous: list[bool] = []  # a stack: one decorator instance may be re-entered
+    def __new__(cls, func: Callable | None = None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # bare @no_grad
+
+    def __init__(self, func: Callable | None = None) -> None:
+        self.previous: list[bool] = []  # a stack: one instance may be re-entered
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self.previous.append(_grad_enabled)
-        _grad_enabled = self.mode
+        self.previous.append(_grad.enabled)
+        _grad.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous.pop()
+        _grad.enabled = self.previous.pop()
+
+    def __call__(self, func: Callable) -> Callable:
+        return _decorate(func, lambda: type(self)())
 
 
 class no_grad(_GradMode):
@@ -57,19 +75,70 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled:
-    """Turn graph recording on or off at once, as PyTorch does; as a context manager, the
-    previous mode comes back on exit."""
+    """Turn graph recording on or off at once, as PyTorch does; as a context manager the
+    previous mode comes back on exit, and as a decorator it applies to each call."""
 
     def __init__(self, mode: bool) -> None:
-        global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, bool(mode)
+        self.mode = bool(mode)
+        self.previous, _grad.enabled = _grad.enabled, self.mode
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous
+        _grad.enabled = self.previous
+
+    def __call__(self, func: Callable) -> Callable:
+        _grad.enabled = self.previous  # decorating a function must not switch the mode now
+        return _decorate(func, lambda: _ModeFor(self.mode))
+
+
+class _ModeFor(_GradMode):
+    """A grad mode given as a value (for set_grad_enabled used as a decorator)."""
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self.mode = mode
+
+
+def _decorate(func: Callable, mode: Callable[[], Any]) -> Callable:
+    """Run `func` (each resumption of it, for a generator function) inside a fresh `mode()`."""
+    if inspect.isgeneratorfunction(func):
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any):
+            with mode():
+                inner = func(*args, **kwargs)
+            return (yield from _each_step_in(mode, inner))
+        return generator
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with mode():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+def _each_step_in(mode: Callable[[], Any], inner: Any):
+    """Drive the generator `inner`, running each of its steps (not the caller's) in mode()."""
+    step, value = inner.send, None
+    while True:
+        try:
+            with mode():
+                request = step(value)
+        except StopIteration as stop:
+            return stop.value
+        step = inner.send
+        try:
+            value = yield request
+        except GeneratorExit:
+            with mode():
+                inner.close()
+            raise
+        except BaseException as error:  # thrown in by the caller: pass it to the body
+            step, value = inner.throw, error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,13 +153,21 @@ class Primitive:
 
     A forward that `saves` returns (out, saved): something it computed anyway that the VJPs
     would otherwise recompute (PyTorch's save_for_backward); they receive it as `saved=`.
+
+    `reads` says which values the VJPs read, so that backward can tell when one of them was
+    changed in place after the forward ran: "all" (inputs and output, the safe default),
+    "out" (only the output, as exp's VJP g·eˣ), or "none" (only shapes, as add and reshape).
     """
 
-    __slots__ = ("name", "forward", "math", "vjps", "saves")
+    __slots__ = ("name", "forward", "math", "vjps", "saves", "reads")
 
     def __init__(self, name: str, forward: Callable, math: str, *vjps: Callable | None,
-                 saves: bool = False) -> None:
-        self.name, self.forward, self.math, self.vjps, self.saves = name, forward, math, vjps, saves
+                 saves: bool = False, reads: str = "all") -> None:
+        if reads not in ("all", "out", "none"):
+            raise ValueError(f"Primitive {name}: reads must be 'all', 'out' or 'none', "
+                             f"got {reads!r}")
+        self.name, self.forward, self.math, self.vjps = name, forward, math, vjps
+        self.saves, self.reads = saves, reads
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
@@ -114,6 +191,10 @@ class Primitive:
 # Marks a node whose graph was freed by a backward pass without retain_graph.
 FREED = Primitive("freed", None, "graph freed by backward()")
 
+# Debugging switches (see autograd.anomaly). `_debug` is their union, the one flag the apply
+# functions test, so that when both are off they cost one global lookup per op.
+_debug = _anomaly = _debug_nans = False
+
 
 def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
     """Run `op` forward on the inputs' data and, if any input needs a gradient, record a node."""
@@ -122,7 +203,17 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
         out, params = op.run(arrays, params)
     except (ValueError, IndexError, TypeError) as error:
         raise _explain(op, arrays, params, error) from None
-    if _grad_enabled:
+    if _debug:
+        return anomaly.record(op, inputs, arrays, params, out)
+    result = _result(out, op, inputs, params)
+    if type(out) is np.ndarray and out.base is not None:  # a view (reshape, slice, ...)
+        _share_versions(result, inputs)
+    return result
+
+
+def _result(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tensor:
+    """A node if grad mode records and an input requires grad, else a constant."""
+    if _grad.enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
                 return _node(out, op, inputs, params)
@@ -138,7 +229,9 @@ def _unary(op: Primitive, x: Tensor) -> Tensor:
         out = op.forward(x.data)
     except (ValueError, TypeError) as error:
         raise _explain(op, [x.data], None, error) from None
-    if _grad_enabled and x.requires_grad:
+    if _debug:
+        return anomaly.record(op, (x,), [x.data], None, out)
+    if _grad.enabled and x.requires_grad:
         return _node(out, op, (x,), None)
     return _constant(out)
 
@@ -152,7 +245,10 @@ def _binary(op: Primitive, x: Any, y: Any) -> Tensor:
         out = op.forward(a, b)
     except (ValueError, TypeError) as error:
         raise _explain(op, [_data(x), _data(y)], None, error) from None
-    if _grad_enabled and (x_is_tensor and x.requires_grad or y_is_tensor and y.requires_grad):
+    if _debug:
+        return anomaly.record(op, (x if x_is_tensor else a, y if y_is_tensor else b), [a, b],
+                              None, out)
+    if _grad.enabled and (x_is_tensor and x.requires_grad or y_is_tensor and y.requires_grad):
         return _node(out, op, (x if x_is_tensor else a, y if y_is_tensor else b), None)
     return _constant(out)
 
@@ -169,7 +265,7 @@ def _node(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tensor
     node = _new(Tensor)
     node.data, node.grad, node.requires_grad, node.name = out, None, True, None
     node._op, node._inputs, node._params = op, inputs, params
-    node._retains, node._seq = False, next(_creation_order)
+    node._retains, node._seq, node._versions = False, next(_creation_order), None
     return node
 
 
@@ -182,7 +278,64 @@ _new = object.__new__
 
 # Every node is numbered when created. Its inputs existed before it, so they carry smaller
 # numbers: creation order is a topological order, and backward walks it from the top down.
+# In-place changes draw their numbers from the same count (see _Versions).
 _creation_order = itertools.count(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Version counters: backward refuses data that changed in place after the graph read it.
+# ---------------------------------------------------------------------------------------------
+class _Versions:
+    """How often a tensor's data was changed in place, shared by every tensor that sees the
+    same memory (`detach()`, views). Each change is stamped from the creation count, so a node
+    created at number s saw every change stamped below s and none stamped above it."""
+
+    __slots__ = ("count", "stamps")
+    KEEP = 64  # stamps kept: enough to name the expected version in any realistic case
+
+    def __init__(self) -> None:
+        self.count, self.stamps = 0, []
+
+
+# The stamp of the latest in-place change anywhere: a node created after it needs no check.
+_last_change = 0
+
+
+def _share_versions(result: Tensor, inputs: tuple) -> None:
+    """Give a view the version counter of the tensor whose memory it shares."""
+    for x in inputs:
+        if isinstance(x, Tensor) and np.may_share_memory(result.data, x.data):
+            result._versions = x._version_counter()
+            return
+
+
+def check_versions(node: Tensor) -> None:
+    """Raise if a value that node's VJPs read was changed in place after node was created."""
+    op = node._op
+    if op.reads == "none" or op is FREED:
+        return
+    read = [(None, node)]
+    if op.reads == "all":
+        read += [(i, x) for i, x in enumerate(node._inputs) if isinstance(x, Tensor)]
+    for position, t in read:
+        versions = t._versions
+        if versions is not None and versions.stamps and versions.stamps[-1] > node._seq:
+            raise RuntimeError(_version_message(node, position, t, versions))
+
+
+def _version_message(node: Tensor, position: int | None, t: Tensor, versions: _Versions) -> str:
+    later = [s for s in versions.stamps if s > node._seq]
+    expected = versions.count - len(later)
+    at_most = "at most " if len(versions.stamps) == _Versions.KEEP and len(later) == len(
+        versions.stamps) else ""
+    what = "its output" if position is None else f"its input {position}"
+    name = f"'{t.name}', " if t.name else ""
+    site = anomaly.where_created(node)
+    return (f"backward: {node._op.name}{site} needs {what} ({name}shape {t.shape}, {t.dtype}) "
+            f"as it was when {node._op.name} ran, but it was changed in place since: it is at "
+            f"version {versions.count}, expected version {at_most}{expected}. Change it after "
+            f"backward(), or give {node._op.name} a copy (t.clone()) instead of the tensor you "
+            f"change.")
 
 
 def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception) -> Exception:
@@ -222,6 +375,11 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     """Copy `data` into a fresh ndarray, with clear errors for ragged or non-numeric input."""
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, (list, tuple)) and _holds_graph_tensor(data):
+        raise TypeError("Tensor: the list holds tensors that require grad; Tensor([...]) "
+                        "would copy their values into a constant and cut them off the graph. "
+                        "Use autograd.stack([...]) to join them with their gradients (or "
+                        "detach() them first if a constant is what you want)")
     try:
         array = np.array(data, dtype=dtype, copy=True)
     except ValueError as error:
@@ -235,6 +393,12 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     return array
 
 
+def _holds_graph_tensor(items: list | tuple) -> bool:
+    """True if a (nested) list holds a tensor that requires grad."""
+    return any(isinstance(x, Tensor) and x.requires_grad
+               or isinstance(x, (list, tuple)) and _holds_graph_tensor(x) for x in items)
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it for `backward()`.
 
@@ -244,7 +408,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_params",
-                 "_retains", "_seq", "__weakref__")
+                 "_retains", "_seq", "_versions", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * tensor` defer to Tensor.__rmul__
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
 
@@ -256,7 +420,7 @@ class Tensor:
                             f"got dtype {self.data.dtype} (use float data or dtype=np.float64)")
         self.requires_grad, self.grad, self.name = bool(requires_grad), None, name
         self._op, self._inputs, self._params, self._retains = None, (), None, False
-        self._seq = 0
+        self._seq, self._versions = 0, None
 
     # ----- basic properties ------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="Shape of the data.")
@@ -267,7 +431,8 @@ class Tensor:
     op = property(lambda self: self._op, doc="The primitive that made this tensor, or None.")
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+        """The underlying array (shared, not copied: a change made to it through NumPy is not
+        seen by the version counter)."""
         return self.data
 
     def item(self) -> float | int | bool:
@@ -278,8 +443,32 @@ class Tensor:
         return self.data.item()
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that does not require grad."""
-        return Tensor._wrap(self.data)
+        """The same data as a new leaf that does not require grad. It shares the version
+        counter: an in-place change through it is seen by every graph that read this tensor."""
+        t = Tensor._wrap(self.data)
+        t._versions = self._version_counter()
+        return t
+
+    @property
+    def _version(self) -> int:
+        """How many times the data was changed in place (PyTorch's `t._version`)."""
+        return 0 if self._versions is None else self._versions.count
+
+    def _version_counter(self) -> _Versions:
+        if self._versions is None:
+            self._versions = _Versions()
+        return self._versions
+
+    def _bump_version(self) -> None:
+        """Record an in-place change of the data (in-place operators and optimizer steps call
+        this; so must code that writes into `.data` itself)."""
+        global _last_change
+        versions = self._version_counter()
+        versions.count += 1
+        _last_change = next(_creation_order)
+        versions.stamps.append(_last_change)
+        if len(versions.stamps) > _Versions.KEEP:
+            del versions.stamps[0]
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place on a leaf; returns self."""
@@ -321,7 +510,7 @@ class Tensor:
         t = Tensor.__new__(Tensor)
         t.data, t.grad, t.requires_grad, t.name = data, None, requires_grad, None
         t._op, t._inputs, t._params, t._retains = None, (), None, False
-        t._seq = 0
+        t._seq, t._versions = 0, None
         return t
 
     # ----- conversions -------------------------------------------------------------------
@@ -389,15 +578,25 @@ class Tensor:
     def __itruediv__(self, other): return self._in_place(P.div, other)
 
     def _in_place(self, op: Primitive, other: Any) -> Tensor:
-        """Update the data in place where no graph can see it: a leaf while nothing records
-        (a parameter update under no_grad). Anywhere else `t -= u` is `t = t - u`."""
-        recording = _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", 0))
-        if self._op is not None or recording:
+        """Update a leaf's data in place and bump its version (a parameter update under
+        no_grad). On a graph node, or with an operand the graph records, `t -= u` is
+        `t = t - u`: the graph keeps the value it saw."""
+        if self._op is not None:
             return _binary(op, self, other)
+        if _grad.enabled:
+            if self.requires_grad:
+                raise RuntimeError(
+                    f"{_IN_PLACE[op.name]}: a leaf tensor that requires grad (shape "
+                    f"{self.shape}) cannot be changed in place while the graph is recorded. "
+                    f"Update parameters under no_grad(): `with autograd.no_grad(): "
+                    f"w -= lr * w.grad`")
+            if getattr(other, "requires_grad", False):
+                return _binary(op, self, other)
         try:
             op.forward(self.data, _array_if_sequence(_data(other)), out=self.data)
         except (ValueError, TypeError) as error:
             raise _explain(op, [self.data, _data(other)], None, error) from None
+        self._bump_version()
         return self
     def __pos__(self): return self
 
@@ -420,21 +619,23 @@ class Tensor:
     __abs__ = abs
 
     def maximum(self, other: Any) -> Tensor:
-        """Elementwise max; at ties the gradient goes to `other`, so maximum(x, 0) is relu(x)."""
-        return where(_compare("maximum", np.greater, self, other), self, other)
+        """Elementwise max; at ties the gradient goes to `other`, so maximum(x, 0) is relu(x).
+        A NaN in either propagates (as NumPy's), with the gradient."""
+        return where(_compare("maximum", _greater_or_nan, self, other), self, other)
 
     def minimum(self, other: Any) -> Tensor:
-        """Elementwise min; at ties the gradient goes to `other`."""
-        return where(_compare("minimum", np.less, self, other), self, other)
+        """Elementwise min; at ties the gradient goes to `other`; NaN propagates."""
+        return where(_compare("minimum", _less_or_nan, self, other), self, other)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy's names
-        """Clamp to [min, max]. The gradient goes to x on the closed interval (as in PyTorch)
-        and to the bound outside it (bounds may be tensors)."""
+        """Clamp to [min, max], as NumPy's minimum(maximum(x, min), max): with min > max every
+        element is max. The gradient goes to x on the closed interval (as in PyTorch) and to
+        the bound outside it (bounds may be tensors)."""
         out = self
         if min is not None:
-            out = where(_compare("clip", np.less, self, min), min, out)
+            out = where(_compare("clip", np.less, out, min), min, out)
         if max is not None:
-            out = where(_compare("clip", np.greater, self, max), max, out)
+            out = where(_compare("clip", np.greater, out, max), max, out)
         return out
 
     # ----- reductions (NumPy's axis= and keepdims=) ---------------------------------------
@@ -515,7 +716,20 @@ def shape_argument(shape: tuple) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
 
-def _compare(name: str, comparison: np.ufunc, x: Any, y: Any) -> np.ndarray:
+# The symbol of each in-place operator, for its error messages.
+_IN_PLACE = {"add": "+=", "sub": "-=", "mul": "*=", "div": "/="}
+
+
+def _greater_or_nan(x: Any, y: Any) -> np.ndarray:
+    """Where maximum(x, y) takes x: x > y, or x is NaN (a NaN y fails x > y and is taken)."""
+    return np.greater(x, y) | np.isnan(x)
+
+
+def _less_or_nan(x: Any, y: Any) -> np.ndarray:
+    return np.less(x, y) | np.isnan(x)
+
+
+def _compare(name: str, comparison: Callable, x: Any, y: Any) -> np.ndarray:
     """A comparison of the data, as a constant mask, with an error that names the op."""
     try:
         return comparison(_data(x), _array_if_sequence(_data(y)))
@@ -564,5 +778,5 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     return apply(P.where, (np.asarray(_data(condition), dtype=bool), x, y))
 
 
-from . import engine  # noqa: E402 - these modules need Tensor and Primitive defined
+from . import anomaly, engine  # noqa: E402 - these modules need Tensor and Primitive defined
 from . import primitives as P  # noqa: E402

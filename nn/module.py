@@ -116,6 +116,7 @@ class Module:
         arrays = {name: _converted(name, state[name], p) for name, p in params.items()}
         for name, p in params.items():
             np.copyto(p.data, arrays[name])
+            p._bump_version()
 
     def extra_repr(self) -> str:
         return ""

@@ -50,6 +50,7 @@ class Optimizer:
                 g = np.multiply(p.data, self.weight_decay, out=self._decayed[i])
                 g += p.grad.data
             self._update(i, p.data, g, self._scratch[i])
+            p._bump_version()  # a graph that read p before this step can no longer use it
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, s: np.ndarray) -> None:
         """Change p in place from its gradient g; s is a scratch buffer of p's shape."""

@@ -143,7 +143,7 @@ def test_no_grad_as_decorator_records_nothing():
 def test_no_grad_decorator_on_a_recursive_function_restores_grad_mode(monkeypatch):
     """Re-entering the same decorated function must not leave recording switched off."""
     tensor_module = importlib.import_module("autograd.tensor")  # autograd.tensor is a function
-    monkeypatch.setattr(tensor_module, "_grad_enabled", True)  # restored after the test
+    monkeypatch.setattr(tensor_module._grad, "enabled", True)  # restored after the test
 
     @ag.no_grad()
     def depth(n):

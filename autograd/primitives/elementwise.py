@@ -16,10 +16,10 @@ def _raw(x):
 # --- elementwise arithmetic (inputs broadcast; the engine sums gradients back) ------------------
 add = Primitive("add", np.add, "d(x + y) = dx + dy",
                 lambda g, out, x, y: g,
-                lambda g, out, x, y: g)
+                lambda g, out, x, y: g, reads="none")
 sub = Primitive("sub", np.subtract, "d(x - y) = dx - dy",
                 lambda g, out, x, y: g,
-                lambda g, out, x, y: -g)
+                lambda g, out, x, y: -g, reads="none")
 mul = Primitive("mul", np.multiply, "d(x·y) = y dx + x dy",
                 lambda g, out, x, y: g * y,
                 lambda g, out, x, y: g * x)
@@ -27,7 +27,7 @@ div = Primitive("div", np.divide, "d(x/y) = dx/y - (x/y²) dy",
                 lambda g, out, x, y: g / y,
                 lambda g, out, x, y: -g * out / y)
 neg = Primitive("neg", np.negative, "d(-x) = -dx",
-                lambda g, out, x: -g)
+                lambda g, out, x: -g, reads="none")
 
 
 def _pow_vjp_x(g, out, x, y):
@@ -47,13 +47,13 @@ pow = Primitive("pow", np.power, "d(xʸ) = y xʸ⁻¹ dx + xʸ ln(x) dy",  # noq
 
 # --- elementwise functions ----------------------------------------------------------------------
 exp = Primitive("exp", np.exp, "d(eˣ) = eˣ dx",
-                lambda g, out, x: g * out)
+                lambda g, out, x: g * out, reads="out")
 log = Primitive("log", np.log, "d(ln x) = dx / x",
                 lambda g, out, x: g / x)
 sqrt = Primitive("sqrt", np.sqrt, "d(√x) = dx / (2√x)",
-                 lambda g, out, x: g / (2 * out))
+                 lambda g, out, x: g / (2 * out), reads="out")
 tanh = Primitive("tanh", np.tanh, "d(tanh x) = (1 - tanh²x) dx",
-                 lambda g, out, x: g * (1 - out * out))
+                 lambda g, out, x: g * (1 - out * out), reads="out")
 abs = Primitive("abs", np.abs, "d|x| = sign(x) dx, with sign(0) = 0",  # noqa: A001
                 lambda g, out, x: g * np.sign(_raw(x)))
 
@@ -65,12 +65,12 @@ def _sigmoid(x):
 
 
 sigmoid = Primitive("sigmoid", _sigmoid, "d σ(x) = σ(x)(1 - σ(x)) dx",
-                    lambda g, out, x: g * out * (1 - out))
+                    lambda g, out, x: g * out * (1 - out), reads="out")
 relu = Primitive("relu", lambda x: np.maximum(x, 0), "d relu(x) = [x > 0] dx",
                  lambda g, out, x: g * (_raw(x) > 0))
 where = Primitive("where", np.where, "d where(c, x, y) = [c] dx + [not c] dy",
                   None,
                   lambda g, out, c, x, y: g * c,
-                  lambda g, out, c, x, y: g * ~c)
+                  lambda g, out, c, x, y: g * ~c, reads="none")
 cast = Primitive("cast", lambda x, dtype: x.astype(dtype), "d cast(x) = dx (in x's dtype)",
-                 lambda g, out, x, dtype: g)  # the engine casts g back to x's dtype
+                 lambda g, out, x, dtype: g, reads="none")  # the engine casts g back to x's dtype

@@ -35,8 +35,11 @@ matmul = Primitive("matmul", np.matmul, "d(x @ y) = dx @ y + x @ dy",
 
 
 def _linear(x, w, b):
-    """x @ w + b with the bias added in place (one temporary fewer)."""
+    """x @ w + b with the bias added in place (one temporary fewer), unless the bias's dtype
+    promotes the product's (float32 @ float32 + float64 is float64, as the composition)."""
     out = np.matmul(x, w)
+    if out.dtype != b.dtype and np.result_type(out, b) != out.dtype:
+        return out + b
     out += b
     return out
 

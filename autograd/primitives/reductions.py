@@ -30,7 +30,7 @@ def _extreme_share(out, x, axis, keepdims):
 sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),  # noqa: A001
                 "d Σx = Σdx: each element receives g",
                 lambda g, out, x, axis, keepdims: broadcast_to(
-                    _keepdims(g, x, axis, keepdims), shape=x.shape))
+                    _keepdims(g, x, axis, keepdims), shape=x.shape), reads="none")
 max = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001
                 "d max(x) = dx at the argmax (ties share evenly)",
                 lambda g, out, x, axis, keepdims: _keepdims(g, x, axis, keepdims)

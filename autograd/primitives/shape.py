@@ -26,15 +26,17 @@ def _is_basic(index) -> bool:
 
 
 reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape), "d reshape(x) = reshape(dx)",
-                    lambda g, out, x, shape: g.reshape(x.shape))
+                    lambda g, out, x, shape: g.reshape(x.shape), reads="none")
 transpose = Primitive("transpose", lambda x, axes: np.transpose(x, axes),
                       "d xᵀ = (dx)ᵀ: g goes back through the inverse permutation",
                       lambda g, out, x, axes: transpose(
-                          g, axes=None if axes is None else tuple(np.argsort(axes))))
+                          g, axes=None if axes is None else tuple(np.argsort(axes))), reads="none")
 broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                          "d broadcast(x) = broadcast(dx): g is summed back by the engine",
-                         lambda g, out, x, shape: g)
+                         lambda g, out, x, shape: g, reads="none")
 getitem = Primitive("getitem", lambda x, index: x[index], "d x[i] = dx[i]: g is scattered back",
-                    lambda g, out, x, index: scatter(g, index=index, shape=x.shape))
+                    lambda g, out, x, index: scatter(g, index=index, shape=x.shape),
+                    reads="none")
 scatter = Primitive("scatter", _scatter, "d scatter(h) = dh gathered at the index",
-                    lambda g, out, h, index, shape: getitem(g, index=index))
+                    lambda g, out, h, index, shape: getitem(g, index=index),
+                    reads="none")

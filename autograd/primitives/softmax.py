@@ -27,9 +27,11 @@ def _log_softmax(x, axis):
 
 
 softmax = Primitive("softmax", _softmax, "d softmax(x) = (diag(p) - p pᵀ) dx",
-                    lambda g, out, x, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)))
+                    lambda g, out, x, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),
+                    reads="out")
 log_softmax = Primitive("log_softmax", _log_softmax, "d log_softmax(x) = (I - 1 pᵀ) dx",
-                        lambda g, out, x, axis: g - exp(out) * g.sum(axis=axis, keepdims=True))
+                        lambda g, out, x, axis: g - exp(out) * g.sum(axis=axis, keepdims=True),
+                        reads="out")
 
 
 def _as_probabilities(target, logits_shape, dtype):
