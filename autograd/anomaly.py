@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sysconfig
 import traceback
 import weakref
 from typing import Any
@@ -33,6 +34,8 @@ _sites: dict[int, tuple[weakref.ref, traceback.StackSummary]] = {}
 # Frames inside these folders are the engine's (or nn's), not the user's.
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 _ENGINE_DIRS = (_PACKAGE + os.sep, os.path.join(os.path.dirname(_PACKAGE), "nn") + os.sep)
+_LIBRARY_DIRS = ("<frozen", *{sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "purelib",
+                                                                          "platlib")})
 
 
 def _switch(anomaly: bool | None = None, debug_nans: bool | None = None) -> None:
@@ -98,9 +101,11 @@ def creation_frames(node: Any) -> traceback.StackSummary | None:
 
 
 def _user_frames() -> traceback.StackSummary:
-    """The current stack without the engine's frames: the user's calls down to the op."""
+    """The current stack without the engine's frames and without installed libraries' (the
+    interpreter, Jupyter): the user's calls down to the op."""
     frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_ENGINE_DIRS)]
-    return traceback.StackSummary.from_list(frames)
+    own = [f for f in frames if not f.filename.startswith(_LIBRARY_DIRS)]
+    return traceback.StackSummary.from_list(own or frames)
 
 
 def where_created(node: Any) -> str:
@@ -136,8 +141,9 @@ def _check_forward(op: Any, arrays: list, out: Any) -> None:
         f"autograd.set_debug_nans(False).")
 
 
-def _format(frames: traceback.StackSummary) -> str:
-    return "".join(frames.format()[-4:]) if frames else ""
+def _format(frames: traceback.StackSummary, depth: int = 4) -> str:
+    """The innermost `depth` frames: the user's line and the calls just above it."""
+    return "".join(frames.format()[-depth:]) if frames else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +164,7 @@ class BackwardCheck:
         name = f"'{x.name}', " if x.name else ""
         frames = creation_frames(node)
         history = (f"{node._op.name} was created here (most recent call last):\n"
-                   f"{''.join(frames.format())}" if frames else
+                   f"{_format(frames)}" if frames else
                    f"{node._op.name} was created before detect_anomaly was on, so where is "
                    f"unknown.\n")
         raise AnomalyError(
