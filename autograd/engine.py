@@ -10,6 +10,7 @@ and a second backward through it is a clear error.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -19,7 +20,7 @@ import numpy as np
 from . import anomaly
 from . import primitives as P
 from . import tensor as _tensor
-from .tensor import FREED, Tensor, apply, check_versions, set_grad_enabled
+from .tensor import Constant, Freed, Tensor, apply, check_versions, set_grad_enabled
 
 
 def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
@@ -94,6 +95,7 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
     leaves_now = wanted is None and tracer is None
     captured: dict[int, Any] = {}
     stored: set[int] = set()
+    consumers: dict[int, int] = {}  # nodes used by more than one consumer: how many
     # VJPs on arrays record nothing whatever the mode; VJPs on tensors must record.
     with set_grad_enabled(True) if create_graph else contextlib.nullcontext():
         while ready:
@@ -111,17 +113,42 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
             if node._op is not None:
                 if node._seq < last_change:
                     check_versions(node)
-                _propagate(node, g, grads, ready, create_graph, tracer, leaves_now, stored)
+                _propagate(node, g, grads, ready, create_graph, tracer, leaves_now, stored,
+                           consumers)
                 if not retain_graph:
-                    node._op, node._inputs, node._params = FREED, (), None
+                    _release(node, consumers.pop(id(node), 1) if consumers else 1)
     return captured if targets is not None else None
 
 
+def _release(node: Tensor, consumers: int, references=sys.getrefcount) -> None:
+    """Mark node freed and let go of what only backward needed, keeping how node was made so
+    that the graph can still be drawn. Its data goes if it is large and no one but the graph
+    holds it: then the references are one per consumer (their inputs), the loop's, this
+    call's and getrefcount's own. A tensor the user holds keeps its data, as any Python object
+    would, and small ones stay for the pictures (a few hundred bytes at most)."""
+    node._seq = 0
+    if node.data.size > SMALL and references(node) == consumers + 3:
+        params = node._params
+        if node._op.saves:  # a saved intermediate is an activation too
+            params = {k: v for k, v in params.items() if k != "saved"}
+        node._params = Freed(params, node.data.shape, node.data.dtype)
+        node.data = None
+    for x in node._inputs:
+        if type(x) is np.ndarray and x.size > SMALL:  # a large constant (a batch): describe it
+            node._inputs = tuple(Constant(x) if type(x) is np.ndarray and x.size > SMALL else x
+                                 for x in node._inputs)
+            break
+
+
+# Constants up to this many elements stay in a freed graph (pictures show their values).
+SMALL = 16
+
+
 def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_graph: bool,
-               tracer: Any, leaves_now: bool, stored: set[int]) -> None:
+               tracer: Any, leaves_now: bool, stored: set[int], consumers: dict[int, int]) -> None:
     """Apply the node's VJPs for the inputs that need a gradient, passing each result on."""
     op, inputs, params = node._op, node._inputs, node._params
-    if op is FREED:
+    if node._seq == 0:  # freed by an earlier backward (see _release)
         raise RuntimeError(
             "backward: trying to backward through a graph a second time (or through a "
             "tensor whose graph was already freed); call backward(retain_graph=True) the "
@@ -154,6 +181,7 @@ def _propagate(node: Tensor, g: Any, grads: dict[int, Any], ready: list, create_
             heappush(ready, (-x._seq, key, x))
         else:
             grads[key] = previous + gx
+            consumers[key] = consumers.get(key, 1) + 1
 
 
 def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:

@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 
 from .engine import backward, sum_to, summed_axes
-from .tensor import FREED, Primitive, Tensor
+from .tensor import Primitive, Tensor, is_freed
 
 SMALL = 6  # arrays with at most this many elements are shown in full
 
 
-def summarize(value: Any, one_line: bool = True) -> str:
+def summarize(value: Any, one_line: bool = True, small: int = SMALL) -> str:
     """A small array in full (on one line, or one line per row); a large one as mean/min/max."""
     a = np.asarray(value)
-    if a.size <= SMALL:
+    if a.size <= small:
         text = np.array2string(a, precision=4, separator=", ", max_line_width=10**6)
         return text.replace("\n", "") if one_line else text.replace(",\n", "\n")
     stats = a.astype(np.float64) if a.dtype.kind == "b" else a
@@ -67,7 +67,7 @@ def local_jacobian(op: Primitive | Tensor, *inputs: Any, wrt: int = 0, **params:
     """
     out = None
     if isinstance(op, Tensor):
-        if op._op is None or op._op is FREED:
+        if op._op is None or is_freed(op):
             raise ValueError("local_jacobian: this tensor is a leaf or its graph was freed")
         op, inputs, params, out = op._op, op._inputs, op._params or {}, op.data
     arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]

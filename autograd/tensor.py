@@ -188,8 +188,31 @@ class Primitive:
         return f"<primitive {self.name}: {self.math}>"
 
 
-# Marks a node whose graph was freed by a backward pass without retain_graph.
-FREED = Primitive("freed", None, "graph freed by backward()")
+class Freed:
+    """What a graph node keeps once a backward pass without retain_graph has passed it and no
+    one else holds it: the parameters of its op and its shape and dtype, but not its data. The
+    node keeps its op and inputs, so the graph can still be drawn; its `_seq` is 0, which marks
+    every passed node (held or not) as freed: a second backward through it is an error."""
+
+    __slots__ = ("params", "shape", "dtype")
+
+    def __init__(self, params: dict | None, shape: tuple, dtype: np.dtype) -> None:
+        self.params, self.shape, self.dtype = params, shape, dtype
+
+
+class Constant:
+    """A large constant input of a freed node, described instead of kept (pictures show it)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, array: Any) -> None:
+        self.shape, self.dtype = array.shape, array.dtype
+
+
+def is_freed(t: Tensor) -> bool:
+    """True for a node that backward has passed without retain_graph."""
+    return t._op is not None and t._seq == 0
+
 
 # Debugging switches (see autograd.anomaly). `_debug` is their union, the one flag the apply
 # functions test, so that when both are off they cost one global lookup per op.
@@ -312,7 +335,7 @@ def _share_versions(result: Tensor, inputs: tuple) -> None:
 def check_versions(node: Tensor) -> None:
     """Raise if a value that node's VJPs read was changed in place after node was created."""
     op = node._op
-    if op.reads == "none" or op is FREED:
+    if op.reads == "none" or node._seq == 0:
         return
     read = [(None, node)]
     if op.reads == "all":

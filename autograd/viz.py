@@ -19,7 +19,7 @@ import numpy as np
 
 from .files import atomic_write
 from .ledger import broadcast_note, summarize, tensor_names
-from .tensor import FREED, Tensor
+from .tensor import Constant, Freed, Tensor, is_freed
 
 STYLES = {
     "constant": 'shape=box style=filled color="#b0b0b0" fillcolor="#f0f0f0" fontcolor="#606060" '
@@ -29,9 +29,13 @@ STYLES = {
     "output": 'shape=box style="rounded,filled,bold" peripheries=2 fillcolor="#fff3c4"',
     "op": 'shape=ellipse style=filled color="#c08a2e" fillcolor="#fbe6bf" fontsize=10 '
           'margin="0.05,0.02" height=0.3',
-    "summed": 'color="#b03a2e" decorate=true',  # an edge whose gradient is summed back
+    "summed": 'color="#b03a2e"',  # an edge whose gradient is summed back
 }
-HEADER = ('\tgraph [rankdir={rankdir} fontname=Helvetica nodesep=0.25 ranksep=0.35]\n'
+# size: at most PAGE_WIDTH inches across (a notebook cell); larger drawings are scaled down.
+PAGE_WIDTH = 9.5
+LONG_CHAIN = 3  # ops on the longest path beyond which a graph is drawn top to bottom
+HEADER = ('\tgraph [rankdir={rankdir} fontname=Helvetica nodesep=0.25 ranksep=0.35 '
+          'size="{width},100" forcelabels=true]\n'
           '\tnode [fontname=Helvetica fontsize=11 height=0.3]\n'
           '\tedge [fontname=Helvetica fontsize=9 color="#707070" fontcolor="#b03a2e"]\n')
 # Ops whose inputs broadcast to the output's shape (linear's bias too): gradients are summed back.
@@ -41,7 +45,7 @@ INSTALL_BINARY = ("drawing needs the Graphviz binary `dot`: install it with "
                   "(to_dot() needs neither the binary nor the graphviz package)")
 
 
-def to_dot(t: Tensor, names: Mapping[str, Any] | None = None, rankdir: str = "LR",
+def to_dot(t: Tensor, names: Mapping[str, Any] | None = None, rankdir: str | None = None,
            show_values: bool = True, collapse_modules: Any = None, gradients: Any = None,
            max_nodes: int | None = 500) -> str:
     """The DOT source of everything `t` depends on (see `draw` for the options)."""
@@ -49,14 +53,20 @@ def to_dot(t: Tensor, names: Mapping[str, Any] | None = None, rankdir: str = "LR
     return "digraph jacograd {\n" + "".join(body) + "}\n"
 
 
-def draw(t: Tensor, names: Mapping[str, Any] | None = None, rankdir: str = "LR",
+def draw(t: Tensor, names: Mapping[str, Any] | None = None, rankdir: str | None = None,
          show_values: bool = True, collapse_modules: Any = None, gradients: Any = None,
          max_nodes: int | None = 500) -> Any:
     """A `graphviz.Digraph` of everything `t` depends on; it displays inline in Jupyter.
 
     names: a dict such as `locals()` labelling tensors (names starting with '_' are skipped;
-        a tensor's own `.name` is used too). rankdir: "LR" or "TB". show_values: print each
-        tensor's value and gradient (small ones in full, large ones as mean/min/max).
+        a tensor's own `.name` is used too). rankdir: "LR" (left to right), "TB" (top to
+        bottom), or None: LR for short graphs, TB for long chains, which would not fit a page
+        across. show_values: print each tensor's value and gradient (up to 16 elements in
+        full, larger ones as mean/min/max).
+
+    After a plain `backward()` the graph is still drawn: ops, shapes, names, the values and
+    gradients of leaves (and of interior tensors you still hold). Interior gradients show where
+    they were kept (`retain_grad()`, or a ledger); elsewhere the box says they were not kept.
     collapse_modules: a model with `named_parameters()`; each layer's parameters and the ops
         that consume them are boxed together, labelled by the layer's name.
     gradients: a Ledger from `autograd.ledger.record` (or a dict id(tensor) → array) to show
@@ -118,9 +128,6 @@ def _tensors(root: Tensor, max_nodes: int | None) -> list[Tensor]:
         if id(t) in visited:
             continue
         visited.add(id(t))
-        if t._op is FREED:
-            raise RuntimeError("draw: backward() has freed this graph; call "
-                               "backward(retain_graph=True), or draw before backward")
         count += 1 if t._op is None else 2 + sum(not isinstance(x, Tensor) for x in t._inputs)
         if max_nodes is not None and count > max_nodes:
             raise ValueError(
@@ -161,25 +168,43 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _tensor_label(t: Tensor, name: str | None, grad: Any, show_values: bool) -> str:
+SMALL = 16  # tensors with at most this many elements show their values in full
+GREY = '<FONT POINT-SIZE="9" COLOR="#606060">{}</FONT>'
+
+
+def _shape_dtype(t: Tensor) -> tuple[tuple, np.dtype]:
+    """A tensor's shape and dtype, also after backward freed its data (see engine._release)."""
+    kept = t._params if t.data is None else t.data
+    return kept.shape, kept.dtype
+
+
+def _tensor_label(t: Tensor, name: str | None, grad: Any, show_values: bool,
+                  grad_dropped: bool) -> str:
     """An HTML-like label: name in bold, shape and dtype, value, gradient."""
     lines = [f"<B>{escape(name)}</B>"] if name else []
-    lines.append(f'<FONT POINT-SIZE="9" COLOR="#606060">{t.shape} {t.dtype}</FONT>')
+    lines.append(GREY.format("{} {}".format(*_shape_dtype(t))))
     if show_values:
-        lines += map(escape, summarize(t.data, one_line=False).splitlines())
+        if t.data is None:
+            lines.append(GREY.format("value freed by backward()"))
+        else:
+            lines += map(escape, summarize(t.data, one_line=False, small=SMALL).splitlines())
         if grad is not None:
-            grad = summarize(grad, one_line=False).splitlines()
+            grad = summarize(grad, one_line=False, small=SMALL).splitlines()
             lines += [f'<FONT COLOR="#b03a2e">{escape(line)}</FONT>' for line in
                       ["grad " + grad[0]] + ["     " + line for line in grad[1:]]]
+        elif grad_dropped:
+            lines.append(GREY.format("grad not kept (retain_grad() keeps it)"))
     return "<" + "<BR/>".join(lines) + ">"
 
 
 def _constant_label(value: Any, show_values: bool) -> str:
     """A number in full; an array by shape and dtype (and value)."""
+    if isinstance(value, Constant):  # a large constant that a freed graph only describes
+        return _quote(f"{value.shape} {value.dtype}")
     if np.ndim(value) == 0:
         return _quote(summarize(value))
     text = f"{np.shape(value)} {np.asarray(value).dtype}"
-    return _quote(text + "\n" + summarize(value) if show_values else text)
+    return _quote(text + "\n" + summarize(value, small=SMALL) if show_values else text)
 
 
 def _param_text(params: dict | None) -> str:
@@ -193,9 +218,10 @@ def _param_text(params: dict | None) -> str:
 def _body(root: Tensor, names: Mapping[str, Any] | None, rankdir: str, show_values: bool,
           model: Any, gradients: Any, max_nodes: int | None) -> list[str]:
     """The lines of the DOT body (what to_dot prints and draw hands to graphviz)."""
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
+    if rankdir not in (None, "LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw: rankdir must be LR, TB, RL, BT or None, got {rankdir!r}")
     tensors = _tensors(root, max_nodes)
+    rankdir = rankdir or ("TB" if _depth(tensors) > LONG_CHAIN else "LR")
     layer, param_names = _layers(model, tensors)
     labels = tensor_names(names)
     captured = getattr(gradients, "gradients", gradients) or {}
@@ -208,11 +234,13 @@ def _body(root: Tensor, names: Mapping[str, Any] | None, rankdir: str, show_valu
         grad = captured.get(id(t), None if t.grad is None else t.grad.data)
         kind = ("output" if t is root else "tensor" if t._op is not None
                 else "parameter" if t.requires_grad else "constant")
-        lines.append(f"\t{node} [label={_tensor_label(t, name, grad, show_values)} "
-                     f"{STYLES[kind]}]\n")
+        dropped = is_freed(t) and t is not root  # its gradient was passed on, not kept
+        label = _tensor_label(t, name, grad, show_values, dropped)
+        lines.append(f"\t{node} [label={label} {STYLES[kind]}]\n")
         if t._op is None:
             continue
-        op, params = f"op{node[1:]}", _param_text(t._params)
+        params = t._params.params if isinstance(t._params, Freed) else t._params
+        op, params = f"op{node[1:]}", _param_text(params)
         text = t._op.name + (f"\n{params}" if params else "")
         lines.append(f"\t{op} [label={_quote(text)} tooltip={_quote(t._op.math)} "
                      f"{STYLES['op']}]\n")
@@ -224,12 +252,22 @@ def _body(root: Tensor, names: Mapping[str, Any] | None, rankdir: str, show_valu
                 edges.append(f"\t{op}c{i} -> {op}\n")
                 continue
             broadcasts = t._op.name in BROADCASTING or (t._op.name == "linear" and i == 2)
-            note = broadcast_note(t.shape, x.shape) if broadcasts else ""
+            note = (broadcast_note(_shape_dtype(t)[0], _shape_dtype(x)[0]) if broadcasts
+                    else "")
             style = f" [label={_quote(note)} {STYLES['summed']}]" if note else ""
             edges.append(f"\t{ids[id(x)]} -> {op}{style}\n")
-    body = [HEADER.format(rankdir=rankdir)] + groups.pop(None, [])
+    body = [HEADER.format(rankdir=rankdir, width=PAGE_WIDTH)] + groups.pop(None, [])
     for k, (name, lines) in enumerate(groups.items()):
         body.append(f"\tsubgraph cluster_{k} {{\n\t\tlabel={_quote(name)} style=\"rounded,dashed\""
                     f" color=\"#3d6fa8\" fontcolor=\"#3d6fa8\"\n")
         body += ["\t" + line for line in lines] + ["\t}\n"]
     return body + edges
+
+
+def _depth(tensors: list) -> int:
+    """Ops on the longest path to the output (tensors come each after its inputs)."""
+    depth: dict[int, int] = {}
+    for t in tensors:
+        depth[id(t)] = 1 + max((depth.get(id(x), 0) for x in t._inputs if isinstance(x, Tensor)),
+                               default=-1)
+    return max(depth.values(), default=0)

@@ -154,11 +154,74 @@ def test_to_dot_works_without_the_graphviz_package_and_draw_says_how_to_install_
         draw(y)
 
 
-def test_a_freed_graph_is_a_clear_error():
+def test_after_a_plain_backward_the_graph_still_draws_with_leaf_gradients():
+    v = dense_layer()
+    v["h"].retain_grad()
+    v["loss"].backward()
+    dot = to_dot(v["loss"], names=v)
+    for text in ['"matmul"', '"add"', '"tanh"', "<B>W</B>", "<B>b</B>", "<B>h</B>",
+                 "(4, 3) float64", "grad not kept"]:
+        assert text in dot, text
+    (w,) = node_ids(dot, "<B>W</B>")
+    w_label = re.search(rf"\t{w} \[label=(.*)$", dot, re.M).group(1)
+    assert "grad" in w_label and "not kept" not in w_label  # a leaf shows its gradient
+    (h,) = node_ids(dot, "<B>h</B>")
+    h_label = re.search(rf"\t{h} \[label=(.*)$", dot, re.M).group(1)
+    assert "grad" in h_label and "not kept" not in h_label  # retain_grad() kept this one
+
+
+def test_a_second_backward_through_a_freed_graph_is_still_an_error():
     y = Tensor([1.0], requires_grad=True).exp().sum()
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
-        to_dot(y)
+        y.backward()
+
+
+def test_a_freed_graph_holds_no_activations_and_little_per_node():
+    import gc
+    import tracemalloc
+    x = Tensor(np.ones(250_000), requires_grad=True)  # 2 MB; every activation is as large
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    y = x
+    for _ in range(20):
+        y = (y * 0.5).tanh()
+    loss = y.sum()
+    del y  # held by the user at backward time, y would keep its data (as any object would)
+    loss.backward()
+    x.grad = None
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    nodes = 41
+    assert held / nodes < 600, f"{held} bytes held by a freed graph of {nodes} nodes"
+    dot = to_dot(loss)
+    assert dot.count('"tanh"') == 20 and dot.count("value freed by backward()") == 40
+
+
+def test_a_large_interior_tensor_the_user_holds_keeps_its_value():
+    x = Tensor(np.ones(100), requires_grad=True)
+    kept = x * 3
+    loss = (kept * 2).sum()
+    loss.backward()
+    assert kept.data is not None and kept.data.sum() == 300
+    dot = to_dot(loss, names={"kept": kept})
+    assert "<B>kept</B>" in dot and "mean 3" in dot and dot.count("value freed") == 1
+
+
+@pytest.mark.parametrize("length, rankdir", [(3, "LR"), (4, "TB")])
+def test_long_chains_are_drawn_top_to_bottom(length, rankdir):
+    y = Tensor([0.5], requires_grad=True)
+    for _ in range(length):
+        y = y.tanh()
+    assert f"rankdir={rankdir}" in to_dot(y)
+
+
+def test_tensors_up_to_16_elements_show_their_values():
+    x = Tensor(np.arange(16.0).reshape(4, 4), requires_grad=True)
+    dot = to_dot((x * 2).sum())
+    assert "15." in dot and "mean" not in dot.split("(4, 4) float64")[1].split("]")[0]
 
 
 def test_an_mlp_on_a_batch_of_64_draws():
