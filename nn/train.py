@@ -7,7 +7,7 @@ is freed when the next one starts and memory stays flat however long training ru
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from autograd import Tensor, no_grad
 from autograd.files import atomic_write
 
 from . import functional as F
+from .data import DataLoader
 from .module import Module
 from .optim import Optimizer
 
@@ -78,6 +79,8 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
     if isinstance(train_loader, (np.ndarray, Tensor)) or not isinstance(train_loader, Iterable):
         raise TypeError(f"fit needs an iterable of (X, y) batches such as nn.DataLoader, got "
                         f"{type(train_loader).__name__}; e.g. nn.DataLoader(X, y, batch_size=64)")
+    if isinstance(train_loader, Sized) and len(train_loader) == 0:
+        raise ValueError(_no_batches(train_loader, "has no batches"))
     history = History()
     bars = tqdm is not None and not quiet
     for epoch in range(1, epochs + 1):
@@ -98,6 +101,8 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
             seen += len(X)
             if bars and len(history.loss) % 20 == 0:
                 batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
+        if not seen:  # a loader without len() shows it only now
+            raise ValueError(_no_batches(train_loader, f"yielded no samples in epoch {epoch}"))
         history.train_loss.append(total_loss / max(seen, 1))
         history.train_accuracy.append(correct / max(seen, 1))
         if val_data is not None:
@@ -110,6 +115,19 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
+
+
+def _no_batches(loader: Any, problem: str) -> str:
+    """The error for a training loader without samples; says why for an nn.DataLoader."""
+    message = f"fit: the training loader {problem}: nothing to train on"
+    if isinstance(loader, DataLoader):
+        samples, size = len(loader.X), loader.batch_size
+        if samples and loader.drop_last:
+            return (f"{message} ({samples} samples, fewer than one batch of {size}, and "
+                    f"drop_last=True); use a batch_size of at most {samples}, or "
+                    f"drop_last=False")
+        return f"{message} (the DataLoader holds {samples} samples)"
+    return message
 
 
 def _epoch_line(epoch: int, epochs: int, history: History) -> str:

@@ -100,6 +100,22 @@ def test_fit_without_a_loader_says_what_it_needs(loader):
         nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, quiet=True)
 
 
+@pytest.mark.parametrize("loader, message", [
+    (nn.DataLoader(X64[:50], Y64[:50], batch_size=64, drop_last=True),
+     r"^fit: the training loader has no batches: nothing to train on \(50 samples, fewer than "
+     r"one batch of 64, and drop_last=True\); use a batch_size of at most 50, or drop_last=False$"),
+    (nn.DataLoader(X64[:0], Y64[:0], batch_size=8),
+     r"^fit: the training loader has no batches: nothing to train on \(the DataLoader holds 0 "
+     r"samples\)$"),
+    (iter([]), r"^fit: the training loader yielded no samples in epoch 1: nothing to train on$"),
+], ids=["drop-last", "no-samples", "generator"])
+def test_fit_on_a_loader_without_batches_is_a_clear_error(loader, message):
+    """It used to report a train loss and accuracy of 0.0."""
+    model, optimizer, _ = small_setup()
+    with pytest.raises(ValueError, match=message):
+        nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, 2, quiet=True)
+
+
 def test_evaluate_on_no_samples_is_a_clear_error():
     with pytest.raises(ValueError, match="evaluate: no samples"):
         nn.evaluate(nn.mlp([20, 8, 4], rng=0), X64[:0], Y64[:0])
