@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -76,7 +76,6 @@ def _number(convert: Callable[[str], Any], allowed: str,
         if value is None or not ok(value):
             raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
         return value
-    parse.__name__ = allowed  # argparse names the type in some messages
     return parse
 
 
@@ -88,9 +87,16 @@ non_negative_float = _number(float, "a finite number >= 0",
 fraction = _number(float, "a number in [0, 1)", lambda x: 0 <= x < 1)
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Usage errors as one line, exit status 2: the full usage (a dozen lines) is in --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jacograd-mnist", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineErrors(prog="jacograd-mnist", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
     add("--preset", choices=PRESETS, default="modern", help="starting configuration")
     add("--hidden", type=positive_int, nargs="+", metavar="UNITS",
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     problem = check(args, config)
     out, out_problem = output_folder(args.out, args.preset) if problem is None else (None, None)
     if problem or out_problem:
-        parser.error(problem or out_problem)  # exits 2 with the usage and one line
+        parser.error(problem or out_problem)  # exits 2
     say = (lambda *a: None) if args.quiet else print
     print(f"results will go to {out}")
     missing = missing_optional_packages()

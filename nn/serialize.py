@@ -200,8 +200,9 @@ def _load(path: Path, model: Module | None) -> Module:
         raise ModelFileError(f"load: {path} is not a readable model file: not a zip archive "
                              f"(.npz) as nn.save writes")
     with zipfile.ZipFile(path) as archive:
-        headers = {name: _array_header(archive, info, path.stat().st_size, fail)
-                   for info in archive.infolist() for name in [_entry_name(info, fail)]}
+        file_bytes = path.stat().st_size
+        headers = {_entry_name(info, fail): _array_header(archive, info, file_bytes, fail)
+                   for info in archive.infolist()}
         for entry in ("format", "architecture"):
             if entry not in headers:
                 raise ModelFileError(f"load: {path} is not a readable model file: it has no "
