@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from typing import IO
 
@@ -13,11 +13,11 @@ def atomic_write(path: str | os.PathLike, write: bytes | Callable[[IO[bytes]], N
 
     The data goes to a temporary file beside `path`, is flushed to disk, and is renamed over
     `path` only when complete; on any error the temporary file is removed and `path` is intact.
+    The file gets the usual mode, 0o666 less the umask, applied by the kernel at creation: the
+    process umask is never read or changed (that would race with other threads' files).
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
-                                     suffix=".tmp")
+    fd, temporary = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as file:
             if isinstance(write, (bytes, bytearray)):
@@ -26,16 +26,21 @@ def atomic_write(path: str | os.PathLike, write: bytes | Callable[[IO[bytes]], N
                 write(file)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
         os.replace(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
+        if os.path.lexists(temporary):
             os.unlink(temporary)
         raise
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_beside(path: str) -> tuple[int, str]:
+    """A new, empty file next to `path` with a random name, opened for writing; (fd, its path)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:  # another writer drew the same name: draw again
+            continue

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import primitives as P
-from .tensor import Tensor, apply, shape_argument
+from .tensor import Tensor, apply, is_grad_enabled, shape_argument
 from .tensor import where as _where
 
 
@@ -138,8 +138,13 @@ def softmax_cross_entropy(logits: Tensor, target: Any) -> Tensor:
     """Mean cross-entropy of softmax(logits) against integer labels (N,) or probabilities (N, C).
 
     Fused and stable: the forward is logsumexp(z) - z[label], the backward (softmax - y) / N.
+    The target is a constant: one that requires grad is refused rather than silently ignored.
     """
     logits = _as_tensor(logits)
+    if isinstance(target, Tensor) and target.requires_grad and is_grad_enabled():
+        raise ValueError("softmax_cross_entropy: the target requires grad, but targets are "
+                         "constants here and target.grad would stay None; pass "
+                         "target.detach(), or differentiate -(y * log_softmax(z)).sum(1).mean()")
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if logits.ndim != 2:
         raise ValueError(f"softmax_cross_entropy: logits must be 2-d (batch, classes), "

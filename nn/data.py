@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gzip
 import hashlib
 import http.client
 import numbers
 import os
 import secrets
 import shutil
+import tempfile
 import urllib.request
 import zlib
 from collections.abc import Iterator, Sequence
@@ -63,7 +63,14 @@ class MNISTNotFoundError(FileNotFoundError):
 
 
 class MNISTFileError(ValueError):
-    """An MNIST file is present but unusable: not gzip, truncated, bad header or wrong checksum."""
+    """An MNIST file is present but unusable: not gzip, truncated, bad header or wrong checksum.
+
+    `source` is the file or URL, `problem` what is wrong with it.
+    """
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source, self.problem = source, problem
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,38 +132,62 @@ def _decode_idx(raw: bytes, name: str, source: str, verify: bool = True) -> np.n
     """Check and decode the gzip-compressed IDX file `name`; errors name `source`."""
     shape, sha256 = MNIST_FILES[name]
     magic = UNSIGNED_BYTE_IDX + len(shape)
-    try:
-        data = gzip.decompress(raw)
-    except gzip.BadGzipFile as error:
-        raise MNISTFileError(f"{source}: not a gzip file ({error})") from error
-    except (EOFError, zlib.error) as error:
-        raise MNISTFileError(f"{source}: truncated or corrupt gzip data ({error})") from error
+    data = _gunzip(raw, source)
+
+    def fail(problem: str) -> MNISTFileError:
+        return MNISTFileError(source, problem)
 
     header_bytes = 4 + 4 * len(shape)
     if len(data) < header_bytes:
-        raise MNISTFileError(
-            f"{source}: truncated: the IDX header needs {header_bytes} bytes, got {len(data)}"
-        )
+        raise fail(f"truncated: the IDX header needs {header_bytes} bytes, got {len(data)}")
     found_magic = int.from_bytes(data[:4], "big")
     if found_magic != magic:
-        raise MNISTFileError(f"{source}: bad magic number {found_magic}, expected {magic}")
+        raise fail(f"bad magic number {found_magic}, expected {magic}")
     found_shape = tuple(int.from_bytes(data[i : i + 4], "big") for i in range(4, header_bytes, 4))
     if found_shape != shape:
-        raise MNISTFileError(f"{source}: header says shape {found_shape}, expected {shape}")
+        raise fail(f"header says shape {found_shape}, expected {shape}")
     expected_bytes = header_bytes + int(np.prod(shape))
     if len(data) != expected_bytes:
         problem = "truncated" if len(data) < expected_bytes else "trailing data"
-        raise MNISTFileError(
-            f"{source}: {problem}: expected {expected_bytes} bytes, got {len(data)}"
-        )
+        raise fail(f"{problem}: expected {expected_bytes} bytes, got {len(data)}")
     if verify:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
-            raise MNISTFileError(
-                f"{source}: checksum mismatch: sha256 of the decompressed content is "
-                f"{actual[:16]}..., expected {sha256[:16]}..."
-            )
+            raise fail(f"checksum mismatch: sha256 of the decompressed content is "
+                       f"{actual[:16]}..., expected {sha256[:16]}...")
     return np.frombuffer(data, dtype=np.uint8, offset=header_bytes).reshape(shape)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZLIB_PROBLEMS = {  # zlib's words for a damaged gzip member, and ours
+    "incorrect data check": "the CRC-32 check failed: the content is damaged",
+    "incorrect length check": "the stored length does not match the content: it is damaged",
+}
+
+
+def _gunzip(raw: bytes, source: str) -> bytes:
+    """The content of gzip data `raw`; each kind of damage has its own message naming `source`."""
+    if not raw:
+        raise MNISTFileError(source, "empty file (0 bytes)")
+    if raw[:2] != GZIP_MAGIC:
+        raise MNISTFileError(source, f"not a gzip file: it starts with {raw[:12]!r}")
+    parts, rest = [], raw
+    while rest[:2] == GZIP_MAGIC:  # a gzip file may be several members, one after another
+        member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            parts.append(member.decompress(rest))
+        except zlib.error as error:
+            reason = str(error).rpartition(": ")[2]
+            problem = ZLIB_PROBLEMS.get(reason, f"zlib says {reason!r}")
+            raise MNISTFileError(source, f"corrupt gzip data: {problem}") from None
+        if not member.eof:
+            raise MNISTFileError(source, "truncated or corrupt gzip data: the compressed "
+                                         "stream ends before its end marker")
+        rest = member.unused_data
+    if rest.strip(b"\0"):  # zero padding is allowed, as gzip allows it
+        raise MNISTFileError(source, f"trailing garbage: {len(rest)} bytes after the end of "
+                                     f"the gzip data")
+    return b"".join(parts)
 
 
 def _not_found_message(folder: Path, missing: Sequence[str], download_errors=None) -> str:
@@ -175,20 +206,49 @@ def _not_found_message(folder: Path, missing: Sequence[str], download_errors=Non
 def _download_missing(
     folder: Path, missing: Sequence[str], mirrors: Sequence[str], progress: bool, timeout: float
 ) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    """Fetch every missing file (each from the first mirror that serves it verified).
+
+    All are tried, so the error after a partial success names only the files still missing.
+    """
+    _check_writable(folder)
+    errors = []
     for name in missing:
-        errors = []
+        failures = []
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
             try:
                 _download_file(url, folder / name, progress, timeout)
                 break
+            except MNISTFileError as error:  # the URL is said once, here
+                failures.append(f"{url}: {error.problem}")
             # OSError covers URLError, HTTPError, timeouts and resets; ValueError covers bad
-            # URLs and MNISTFileError; HTTPException covers malformed HTTP responses.
+            # URLs; HTTPException covers malformed HTTP responses.
             except (OSError, ValueError, http.client.HTTPException) as error:
-                errors.append(f"{url}: {error}")
+                failures.append(f"{url}: {error}")
         else:
-            raise MNISTNotFoundError(_not_found_message(folder, missing, errors))
+            errors += failures
+    still_missing = [name for name in missing if not (folder / name).is_file()]
+    if still_missing:
+        raise MNISTNotFoundError(_not_found_message(folder, still_missing, errors))
+
+
+def _check_writable(folder: Path) -> None:
+    """Make `folder` if needed and check a file can be created in it, or say why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        blocker = next((path for path in (folder, *folder.parents)
+                        if path.exists() and not path.is_dir()), None)
+        reason = (f"{blocker} is a file, not a folder" if blocker is not None
+                  else f"{error.strerror or error}" + (
+                      " (the folder is not writable)" if isinstance(error, PermissionError)
+                      else ""))
+        raise MNISTNotFoundError(
+            f"cannot download MNIST into {folder}: {reason}.\n"
+            "Choose a folder that can hold the four files with load_mnist(root=...) or the "
+            "MNIST_DIR environment variable (nn.mnist: --data DIR).") from None
 
 
 def _download_file(url: str, target: Path, progress: bool, timeout: float) -> None:

@@ -9,8 +9,10 @@ The activations are the engine's fused nodes, re-exported under the lectures' na
     log_softmax(z, axis=-1) = z - logsumexp(z)
 
 Losses take (output, target), with the target of the output's shape, and average over the
-batch unless said otherwise; targets are constants. Cross-entropy is the fused, stable engine
-node; the rest is composed and checked against NumPy in the tests.
+batch unless said otherwise. Targets are constants, except in mse_loss, which differentiates a
+target that requires grad (as PyTorch does); the others refuse such a target rather than leave
+its .grad silently None. Cross-entropy is the fused, stable engine node; the rest is composed
+and checked against NumPy in the tests.
 """
 
 from __future__ import annotations
@@ -33,11 +35,24 @@ def _target(loss: str, target: Any, output: Tensor) -> np.ndarray:
 
     Broadcasting is refused: a (5,) target against a (5, 1) output would average 25 pairs.
     """
+    _refuse_differentiable_target(loss, target)
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    _check_shape(loss, target, output)
+    return target.astype(output.dtype, copy=False)
+
+
+def _check_shape(loss: str, target: Any, output: Tensor) -> None:
     if target.shape != output.shape:
         raise ValueError(f"{loss}: target shape {target.shape} does not match output shape "
                          f"{output.shape}")
-    return target.astype(output.dtype, copy=False)
+
+
+def _refuse_differentiable_target(loss: str, target: Any) -> None:
+    """A ValueError if `target` asks for a gradient this loss would never give it."""
+    if isinstance(target, Tensor) and target.requires_grad and autograd.is_grad_enabled():
+        raise ValueError(f"{loss}: the target requires grad, but {loss} treats targets as "
+                         f"constants and target.grad would stay None; pass target.detach() "
+                         f"(mse_loss differentiates its target)")
 
 
 # --- activations -------------------------------------------------------------------------------
@@ -65,13 +80,21 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
 
     -1/N Σₙ Σₖ yₙₖ log softmax(z)ₙₖ as one fused, stable node whose gradient is (p - y)/N.
     """
+    _refuse_differentiable_target("cross_entropy", target)
     return autograd.softmax_cross_entropy(logits, target)
 
 
 def mse_loss(output: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Squared error: "mean" of (o - y)², "sum", or "half_sum" = ½‖o - y‖² (lab 07)."""
+    """Squared error: "mean" of (o - y)², "sum", or "half_sum" = ½‖o - y‖² (lab 07).
+
+    A target that requires grad is differentiated too (d/dy = -d/do), as in PyTorch.
+    """
     output = _tensor(output)
-    diff = output - _target("mse_loss", target, output)
+    if isinstance(target, Tensor) and target.requires_grad:
+        _check_shape("mse_loss", target, output)
+        diff = output - target.astype(output.dtype)
+    else:
+        diff = output - _target("mse_loss", target, output)
     squares = diff * diff
     if reduction == "mean":
         return squares.mean()

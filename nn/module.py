@@ -150,29 +150,41 @@ def _positive_int(owner: str, name: str, value: Any) -> int:
 
 
 class Sequential(Module):
-    """Layers applied in order; they are registered as children "0", "1", ..."""
+    """Layers applied in order, registered as the attributes "0", "1", ...
+
+    The attributes are the one record of the layers: forward, iteration, indexing and
+    parameters() all read them, so a layer replaced by `model[1] = layer` or by
+    `setattr(model, "1", layer)` is the one that runs, and a Module assigned as a new attribute
+    runs last (as in PyTorch).
+    """
 
     def __init__(self, *layers: Module) -> None:
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, "
-                                f"not a Module")
-            setattr(self, str(i), layer)
-        self._layers = layers  # forward runs every step: no need to rediscover the children
+            setattr(self, str(i), _checked_layer(i, layer))
 
     def forward(self, x: Any) -> Any:
-        for layer in self._layers:
+        for layer in self:
             x = layer(x)
         return x
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._layers)
+        return (value for value in vars(self).values() if isinstance(value, Module))
 
     def __len__(self) -> int:
-        return len(self._layers)
+        return sum(1 for _ in self)
 
     def __getitem__(self, index: int) -> Module:
-        return self._layers[index]
+        return list(self)[index]
+
+    def __setitem__(self, index: int, layer: Module) -> None:
+        name = list(self.named_children())[index][0]  # an IndexError past the end
+        setattr(self, name, _checked_layer(index, layer))
+
+
+def _checked_layer(index: int, layer: Any) -> Module:
+    if not isinstance(layer, Module):
+        raise TypeError(f"Sequential: layer {index} is a {type(layer).__name__}, not a Module")
+    return layer
 
 
 class Linear(Module):

@@ -8,6 +8,7 @@ gradient (an L2 penalty of (wd/2)‖p‖², as PyTorch's SGD and Adam do).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,21 +17,49 @@ from autograd import Tensor
 
 
 class Optimizer:
-    """Holds the parameters and their buffers; `step()` calls `_update` for each gradient."""
+    """Holds the parameters and their buffers; `step()` calls `_update` for each gradient.
+
+    Hyperparameters are checked where they are set (`lr` also when it is changed later, e.g. by
+    a schedule): a bad one is a one-line ValueError naming the optimizer and the value.
+    """
 
     def __init__(self, params: Iterable[Tensor], lr: float, weight_decay: float = 0.0) -> None:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        first_index: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"{type(self).__name__}: parameter {i} is not a Tensor that "
                                 f"requires grad")
-        if lr < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: lr and weight_decay must be >= 0")
-        self.lr, self.weight_decay = lr, weight_decay
+            if id(p) in first_index:  # it would be stepped twice per step()
+                raise ValueError(f"{type(self).__name__}: parameter {i} is parameter "
+                                 f"{first_index[id(p)]} again; pass each parameter once")
+            first_index[id(p)] = i
+        self.lr = lr
+        self.weight_decay = self._checked("weight_decay", weight_decay, ">= 0")
         self._scratch = self._buffers()
         self._decayed = self._buffers() if weight_decay else None
+
+    @property
+    def lr(self) -> float:
+        """The learning rate: a finite number >= 0."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = self._checked("lr", value, ">= 0")
+
+    def _checked(self, name: str, value: float, allowed: str) -> float:
+        """`value` as a float if it is finite and `allowed` (">= 0", "> 0" or "in [0, 1)")."""
+        ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+              and math.isfinite(value))
+        if ok:
+            ok = {">= 0": value >= 0, "> 0": value > 0, "in [0, 1)": 0 <= value < 1}[allowed]
+        if not ok:
+            raise ValueError(f"{type(self).__name__}: {name} must be a finite number {allowed}, "
+                             f"got {value!r}")
+        return float(value)
 
     def _buffers(self) -> list[np.ndarray]:
         return [np.zeros_like(p.data) for p in self.params]
@@ -71,11 +100,10 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0, ema: bool = False) -> None:
         super().__init__(params, lr, weight_decay)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        self.momentum = self._checked("momentum", momentum, "in [0, 1)")
         if nesterov and not momentum:
             raise ValueError("SGD: nesterov needs momentum > 0")
-        self.momentum, self.nesterov, self.ema = momentum, nesterov, ema
+        self.nesterov, self.ema = nesterov, ema
         self.velocity = self._buffers() if momentum else None
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, s: np.ndarray) -> None:
@@ -104,9 +132,11 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr, weight_decay)
-        if not all(0 <= beta < 1 for beta in betas) or eps <= 0:
-            raise ValueError(f"Adam: betas must be in [0, 1) and eps > 0, got {betas}, {eps}")
-        self.betas, self.eps = betas, eps
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (self._checked("betas[0]", betas[0], "in [0, 1)"),
+                      self._checked("betas[1]", betas[1], "in [0, 1)"))
+        self.eps = self._checked("eps", eps, "> 0")
         self.m, self.v = self._buffers(), self._buffers()
         self.steps = [0] * len(self.params)
 

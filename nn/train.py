@@ -7,7 +7,7 @@ is freed when the next one starts and memory stays flat however long training ru
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from autograd import Tensor, no_grad
 from autograd.files import atomic_write
 
 from . import functional as F
+from .data import DataLoader
 from .module import Module
 from .optim import Optimizer
 
@@ -78,6 +79,8 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
     if isinstance(train_loader, (np.ndarray, Tensor)) or not isinstance(train_loader, Iterable):
         raise TypeError(f"fit needs an iterable of (X, y) batches such as nn.DataLoader, got "
                         f"{type(train_loader).__name__}; e.g. nn.DataLoader(X, y, batch_size=64)")
+    if isinstance(train_loader, Sized) and len(train_loader) == 0:
+        raise ValueError(_no_batches(train_loader, "has no batches"))
     history = History()
     bars = tqdm is not None and not quiet
     for epoch in range(1, epochs + 1):
@@ -98,6 +101,8 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
             seen += len(X)
             if bars and len(history.loss) % 20 == 0:
                 batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
+        if not seen:  # a loader without len() shows it only now
+            raise ValueError(_no_batches(train_loader, f"yielded no samples in epoch {epoch}"))
         history.train_loss.append(total_loss / max(seen, 1))
         history.train_accuracy.append(correct / max(seen, 1))
         if val_data is not None:
@@ -110,6 +115,19 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
         if on_epoch is not None:
             on_epoch(epoch, history)
     return history
+
+
+def _no_batches(loader: Any, problem: str) -> str:
+    """The error for a training loader without samples; says why for an nn.DataLoader."""
+    message = f"fit: the training loader {problem}: nothing to train on"
+    if isinstance(loader, DataLoader):
+        samples, size = len(loader.X), loader.batch_size
+        if samples and loader.drop_last:
+            return (f"{message} ({samples} samples, fewer than one batch of {size}, and "
+                    f"drop_last=True); use a batch_size of at most {samples}, or "
+                    f"drop_last=False")
+        return f"{message} (the DataLoader holds {samples} samples)"
+    return message
 
 
 def _epoch_line(epoch: int, epochs: int, history: History) -> str:
@@ -166,14 +184,15 @@ def evaluate(model: Module, X: np.ndarray, y: np.ndarray,
     return total_loss / len(X), _correct(outputs, y) / len(X)
 
 
-def plot_history(history: History, path: str | Path | None = None) -> Any:
+def plot_history(history: History, path: str | Path | None = None,
+                 test_accuracy: float | None = None) -> Any:
     """Learning curves: loss per iteration (lecture 11), loss and accuracy per epoch (003).
 
-    With a `path` the figure is saved without pyplot (headless, Agg); else it is a pyplot
-    figure, shown inline in notebooks. Returns the matplotlib Figure.
+    A loss spanning more than a decade is drawn on a log scale; accuracies are in percent, as
+    fit() prints them, with `test_accuracy` marked after the last epoch. With a `path` the
+    figure is saved without pyplot (headless, Agg); else it is a pyplot figure, shown inline
+    in notebooks. Returns the matplotlib Figure.
     """
-    from matplotlib.ticker import MaxNLocator
-
     if path is None:
         import matplotlib.pyplot as plt
         fig = plt.figure(figsize=(10, 10))
@@ -181,19 +200,45 @@ def plot_history(history: History, path: str | Path | None = None) -> Any:
         from matplotlib.figure import Figure
         fig = Figure(figsize=(10, 10))
     per_iteration, losses, accuracies = fig.subplots(3, 1)
-    per_iteration.plot(history.loss, linewidth=0.5)
-    per_iteration.set(title="Train loss", xlabel="iteration", ylabel="loss")
+    per_iteration.plot(np.arange(1, len(history.loss) + 1), history.loss, linewidth=0.5)
+    per_iteration.set(title="Train loss per iteration", xlabel="iteration", ylabel="loss")
+    _log_scale_over_decades(per_iteration, history.loss)
+
     epochs = np.arange(1, len(history.train_loss) + 1)
-    for axes, train, val, name in ((losses, history.train_loss, history.val_loss, "loss"),
-                                   (accuracies, history.train_accuracy, history.val_accuracy,
-                                    "accuracy")):
-        axes.plot(epochs, train, "o-", label="train")
-        if val:
-            axes.plot(epochs, val, "o-", label="validation")
-        axes.set(title=f"{name.capitalize()} per epoch", xlabel="epoch", ylabel=name)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    losses.plot(epochs, history.train_loss, "o-", label="train")
+    if history.val_loss:
+        losses.plot(epochs, history.val_loss, "o-", label="validation")
+    losses.set(title="Loss per epoch", xlabel="epoch", ylabel="loss")
+    _log_scale_over_decades(losses, history.train_loss + history.val_loss)
+
+    accuracies.plot(epochs, 100 * np.asarray(history.train_accuracy), "o-", label="train")
+    if history.val_accuracy:
+        accuracies.plot(epochs, 100 * np.asarray(history.val_accuracy), "o-",
+                        label="validation")
+    if test_accuracy is not None and len(epochs):
+        accuracies.plot([epochs[-1]], [100 * test_accuracy], "*", markersize=14,
+                        label=f"test {100 * test_accuracy:.2f}%")
+    accuracies.set(title="Accuracy per epoch", xlabel="epoch", ylabel="accuracy (%)")
+    for axes in (losses, accuracies):
+        _epoch_ticks(axes, len(epochs))
         axes.legend()
     fig.tight_layout()
     if path is not None:
         atomic_write(path, lambda file: fig.savefig(file, format="png", dpi=100))
     return fig
+
+
+def _log_scale_over_decades(axes: Any, values: list[float]) -> None:
+    """A log y axis when the positive, finite `values` span more than a factor of 10."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size and values.min() > 0 and values.max() > 10 * values.min():
+        axes.set_yscale("log")
+
+
+def _epoch_ticks(axes: Any, epochs: int) -> None:
+    """Whole epochs only on the x axis (one epoch is a single tick "1", not 0.95 ... 1.05)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axes.set_xlim(0.5, max(epochs, 1) + 0.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))

@@ -1,6 +1,7 @@
 """Tests for nn.data: MNIST loading and verification, the downloader, one_hot and DataLoader."""
 
 import gzip
+import hashlib
 import http.server
 import os
 import socket
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nn import data as nn_data
 from nn.data import (
     MNIST_FILES,
     DataLoader,
@@ -165,9 +167,7 @@ def test_missing_file_error_says_which_one_is_missing(tmp_path):
 DAMAGED_LABEL_FILES = [
     pytest.param(lambda gz, idx: b"plain text", "not a gzip file", id="not-gzip"),
     pytest.param(lambda gz, idx: gz[: len(gz) // 2], "truncated or corrupt gzip", id="cut-gzip"),
-    pytest.param(
-        lambda gz, idx: b"", "truncated: the IDX header needs 8 bytes, got 0", id="empty-file"
-    ),
+    pytest.param(lambda gz, idx: b"", "empty file (0 bytes)", id="empty-file"),
     pytest.param(
         lambda gz, idx: gzip.compress(idx[:30000]),
         "truncated: expected 60008 bytes, got 30000",
@@ -351,6 +351,113 @@ def test_progress_bar_is_drawn_with_tqdm_and_skipped_without(
     load_mnist(folder, mirrors=[serve(serving(REAL_MNIST))], progress=True)
     assert (folder / LABELS).is_file()
     assert (LABELS in capsys.readouterr().err) == tqdm_installed
+
+
+# ---------------------------------------------------------------------------------------------
+# Damaged gzip wrapping, partial downloads and unusable folders, on a tiny generated data set
+
+
+def idx_bytes(shape: tuple[int, ...], seed: int) -> bytes:
+    """An IDX file of unsigned bytes of `shape`, random content."""
+    header = (nn_data.UNSIGNED_BYTE_IDX + len(shape)).to_bytes(4, "big")
+    header += b"".join(n.to_bytes(4, "big") for n in shape)
+    content = np.random.default_rng(seed).integers(0, 10, shape, dtype=np.uint8)
+    return header + content.tobytes()
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    """A folder of four small, valid MNIST-format files; the loader is told their checksums."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    shapes = [(30, 28, 28), (30,), (10, 28, 28), (10,)]
+    files = {}
+    for seed, (name, shape) in enumerate(zip(NAMES, shapes)):
+        idx = idx_bytes(shape, seed)
+        (folder / name).write_bytes(gzip.compress(idx, mtime=0))
+        files[name] = nn_data.IdxFile(shape, hashlib.sha256(idx).hexdigest())
+    monkeypatch.setattr(nn_data, "MNIST_FILES", files)
+    return folder
+
+
+def gzip_with_bad_crc(gz: bytes) -> bytes:
+    damaged = bytearray(gz)
+    damaged[-8] ^= 0xFF  # the CRC-32 of the content is the trailer's first 4 of 8 bytes
+    return bytes(damaged)
+
+
+GZIP_DAMAGE = [
+    pytest.param(gzip_with_bad_crc,
+                 "corrupt gzip data: the CRC-32 check failed: the content is damaged", id="crc"),
+    pytest.param(lambda gz: gz + b"<html>oops</html>",
+                 "trailing garbage: 17 bytes after the end of the gzip data", id="trailing"),
+    pytest.param(lambda gz: gz[:-3] + bytes([gz[-3] ^ 1]) + gz[-2:],
+                 "corrupt gzip data: the stored length does not match the content: it is "
+                 "damaged", id="length"),
+    pytest.param(lambda gz: b"plain text, not gzip",
+                 "not a gzip file: it starts with b'plain text, '", id="not-gzip"),
+]
+
+
+@pytest.mark.parametrize("damage, problem", GZIP_DAMAGE)
+def test_each_kind_of_gzip_damage_has_its_own_exact_message(tiny_mnist, damage, problem):
+    path = tiny_mnist / LABELS
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(MNISTFileError) as error:
+        load_mnist(tiny_mnist, download=False)
+    assert str(error.value) == f"{path.resolve()}: {problem}"
+
+
+def test_gzip_zero_padding_and_several_members_are_accepted(tiny_mnist):
+    path = tiny_mnist / LABELS
+    idx = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(idx[:100]) + gzip.compress(idx[100:]) + bytes(512))
+    (_, y_train), _ = load_mnist(tiny_mnist, download=False)
+    assert y_train.tobytes() == idx[8:]
+
+
+def test_after_a_partial_download_the_error_names_only_the_file_still_missing(
+        tiny_mnist, tmp_path, serve):
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in NAMES:
+        content = (tiny_mnist / name).read_bytes()
+        (served / name).write_bytes(gzip_with_bad_crc(content) if name == LABELS else content)
+    mirror = serve(serving(served))
+    cache = tmp_path / "cache"
+    with pytest.raises(MNISTNotFoundError) as error:
+        load_mnist(cache, mirrors=[mirror], progress=False)
+    message = str(error.value)
+    assert f"MNIST files missing from {cache}: {LABELS}.\n" in message
+    assert message.count(mirror) == 1
+    assert f"{mirror}{LABELS}: corrupt gzip data: the CRC-32 check failed" in message
+    assert sorted(os.listdir(cache)) == sorted(OTHER_NAMES)  # the three good ones are kept
+    (served / LABELS).write_bytes((tiny_mnist / LABELS).read_bytes())
+    (_, y_train), _ = load_mnist(cache, mirrors=[mirror], progress=False)  # fetches just one
+    assert len(y_train) == 30
+
+
+def refuse_to_create_files(*args, **kwargs):
+    # Tests run as root, where a read-only folder is still writable: this is what a user sees.
+    raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+
+
+@pytest.mark.parametrize("make_folder, reason", [
+    (lambda tmp: (tmp / "file").write_bytes(b"") or tmp / "file" / "mnist",
+     "{tmp}/file is a file, not a folder"),
+    (lambda tmp: (tmp / "file").write_bytes(b"") or tmp / "file",
+     "{tmp}/file is a file, not a folder"),
+    (lambda tmp: tmp / "read-only", "Permission denied (the folder is not writable)"),
+], ids=["parent-is-a-file", "folder-is-a-file", "not-writable"])
+def test_an_unusable_folder_is_a_clear_error(tmp_path, serve, monkeypatch, make_folder, reason):
+    folder = make_folder(tmp_path)
+    if "read-only" in str(folder):
+        monkeypatch.setattr(nn_data.tempfile, "TemporaryFile", refuse_to_create_files)
+    with pytest.raises(MNISTNotFoundError) as error:
+        load_mnist(folder, mirrors=[refused_url()], progress=False)
+    first_line = str(error.value).splitlines()[0]
+    assert first_line == f"cannot download MNIST into {folder}: {reason.format(tmp=tmp_path)}."
+    assert "load_mnist(root=...)" in str(error.value) and "--data" in str(error.value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+import autograd
 import nn
 from autograd import Tensor, gradcheck
 from nn import functional as F
@@ -241,3 +242,46 @@ def test_l2_penalty_sums_over_parameters():
     assert F.l2_penalty([a, b], 1.0).item() == 11.0
     with pytest.raises(ValueError, match="no parameters"):
         F.l2_penalty([], 1.0)
+
+
+# --- targets that require grad -----------------------------------------------------------------
+TARGET_RNG = np.random.default_rng(1)  # its own: RNG's draws belong to the tests above
+Z_4x3 = TARGET_RNG.standard_normal((4, 3))
+P_4x3 = 1 / (1 + np.exp(-Z_4x3))
+Y_4x3 = (TARGET_RNG.random((4, 3)) > 0.5).astype(np.float64)
+
+
+@pytest.mark.parametrize("loss, output, target, name", [
+    (nn.CrossEntropyLoss(), Z_4x3, np.eye(3)[[0, 2, 1, 0]], "cross_entropy"),
+    (nn.BCELoss(), P_4x3, Y_4x3, "bce_loss"),
+    (nn.BCEWithLogitsLoss(), Z_4x3, Y_4x3, "bce_with_logits"),
+    (autograd.softmax_cross_entropy, Z_4x3, np.eye(3)[[0, 2, 1, 0]], "softmax_cross_entropy"),
+])
+def test_a_target_that_requires_grad_is_refused_where_targets_are_constants(
+        loss, output, target, name):
+    z = Tensor(output, requires_grad=True)
+    y = Tensor(target, requires_grad=True)
+    with pytest.raises(ValueError, match=rf"^{name}: the target requires grad.*target\.detach"):
+        loss(z, y)
+    assert loss(z, y.detach()).item() == pytest.approx(loss(z, target).item())
+    with autograd.no_grad():  # nothing is recorded, so nothing is lost: allowed
+        assert loss(z, y).item() == pytest.approx(loss(z, target).item())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "half_sum"])
+def test_mse_loss_differentiates_a_target_that_requires_grad(reduction):
+    o = Tensor(Z_4x3, requires_grad=True)
+    y = Tensor(P_4x3, requires_grad=True)
+    nn.MSELoss(reduction)(o, y).backward()
+    np.testing.assert_allclose(y.grad.data, -o.grad.data, rtol=1e-12)
+    scale = {"mean": 2 / Z_4x3.size, "sum": 2.0, "half_sum": 1.0}[reduction]
+    np.testing.assert_allclose(y.grad.data, scale * (P_4x3 - Z_4x3), rtol=1e-12)
+    assert gradcheck(lambda a, b: F.mse_loss(a, b, reduction),
+                     [Tensor(Z_4x3, requires_grad=True), Tensor(P_4x3,
+                                                                 requires_grad=True)])
+
+
+def test_mse_loss_checks_the_shape_of_a_differentiable_target():
+    with pytest.raises(ValueError, match=r"mse_loss: target shape \(4,\) does not match"):
+        F.mse_loss(Tensor(np.ones((4, 1)), requires_grad=True),
+                   Tensor(np.ones(4), requires_grad=True))

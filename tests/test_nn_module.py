@@ -210,3 +210,36 @@ def test_flatten_keeps_the_batch_axis(x):
 def test_repr_shows_the_layers():
     text = repr(nn.mlp([4, 3, 2], "leaky-relu", rng=0))
     assert "(0): Linear(4, 3, bias=True)" in text and "(1): LeakyReLU(alpha=0.01)" in text
+
+
+@pytest.mark.parametrize("replace", [
+    lambda model, layer: setattr(model, "2", layer),
+    lambda model, layer: model.__setitem__(2, layer),
+    lambda model, layer: model.__setitem__(-1, layer),
+])
+def test_a_replaced_layer_is_what_forward_and_parameters_see(replace):
+    """Sequential has one record of its layers: a replacement is trained and run."""
+    model = Sequential(Linear(2, 3, rng=0), nn.Tanh(), Linear(3, 1, rng=1))
+    new = Linear(3, 4, rng=2)
+    replace(model, new)
+    assert model[2] is new and list(model)[2] is new and len(model) == 3
+    assert model.parameters()[2:] == [new.weight, new.bias]
+    x = np.ones((5, 2))
+    assert model(x).shape == (5, 4)
+    np.testing.assert_array_equal(model(x).data, new(model[1](model[0](x))).data)
+
+
+def test_a_module_assigned_as_a_new_attribute_runs_last():
+    model = Sequential(Linear(2, 3, rng=0))
+    model.head = Linear(3, 1, rng=1)
+    assert len(model) == 2 and model(np.ones((4, 2))).shape == (4, 1)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias",
+                                                              "head.weight", "head.bias"]
+
+
+def test_sequential_item_assignment_checks_the_layer_and_the_index():
+    model = Sequential(Linear(2, 3, rng=0))
+    with pytest.raises(TypeError, match="layer 0 is a function, not a Module"):
+        model[0] = autograd.tanh
+    with pytest.raises(IndexError):
+        model[1] = nn.Tanh()

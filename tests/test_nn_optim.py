@@ -105,11 +105,69 @@ def test_adam_counts_steps_per_parameter():
 @pytest.mark.parametrize("make, error, message", [
     (lambda: SGD([], lr=0.1), ValueError, "empty parameter list"),
     (lambda: SGD([np.ones(2)], lr=0.1), TypeError, "parameter 0 is not a Tensor"),
-    (lambda: SGD([Parameter(np.ones(2))], lr=-1), ValueError, "must be >= 0"),
-    (lambda: SGD([Parameter(np.ones(2))], lr=0.1, momentum=1.0), ValueError, r"\[0, 1\)"),
     (lambda: SGD([Parameter(np.ones(2))], lr=0.1, nesterov=True), ValueError, "nesterov"),
-    (lambda: Adam([Parameter(np.ones(2))], betas=(0.9, 1.0)), ValueError, "betas"),
 ])
 def test_bad_arguments_are_clear_errors(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def one_parameter():
+    return [Parameter(np.ones(2))]
+
+
+NAN, INF = float("nan"), float("inf")
+BAD_HYPERPARAMETERS = [  # (optimizer, keyword arguments, the message)
+    (SGD, dict(lr=-1), "SGD: lr must be a finite number >= 0, got -1"),
+    (SGD, dict(lr=NAN), "SGD: lr must be a finite number >= 0, got nan"),
+    (SGD, dict(lr=INF), "SGD: lr must be a finite number >= 0, got inf"),
+    (SGD, dict(lr="0.1"), "SGD: lr must be a finite number >= 0, got '0.1'"),
+    (SGD, dict(lr=0.1, momentum=-0.5), "SGD: momentum must be a finite number in [0, 1), got -0.5"),
+    (SGD, dict(lr=0.1, momentum=1.0), "SGD: momentum must be a finite number in [0, 1), got 1.0"),
+    (SGD, dict(lr=0.1, momentum=NAN), "SGD: momentum must be a finite number in [0, 1), got nan"),
+    (SGD, dict(lr=0.1, weight_decay=-1e-4),
+     "SGD: weight_decay must be a finite number >= 0, got -0.0001"),
+    (SGD, dict(lr=0.1, weight_decay=NAN),
+     "SGD: weight_decay must be a finite number >= 0, got nan"),
+    (Adam, dict(lr=-1e-3), "Adam: lr must be a finite number >= 0, got -0.001"),
+    (Adam, dict(lr=NAN), "Adam: lr must be a finite number >= 0, got nan"),
+    (Adam, dict(eps=NAN), "Adam: eps must be a finite number > 0, got nan"),
+    (Adam, dict(eps=0.0), "Adam: eps must be a finite number > 0, got 0.0"),
+    (Adam, dict(eps=-1e-8), "Adam: eps must be a finite number > 0, got -1e-08"),
+    (Adam, dict(betas=(0.9, 1.0)), "Adam: betas[1] must be a finite number in [0, 1), got 1.0"),
+    (Adam, dict(betas=(-0.1, 0.999)),
+     "Adam: betas[0] must be a finite number in [0, 1), got -0.1"),
+    (Adam, dict(betas=(NAN, 0.999)), "Adam: betas[0] must be a finite number in [0, 1), got nan"),
+    (Adam, dict(betas=0.9), "Adam: betas must be a pair (beta1, beta2), got 0.9"),
+    (Adam, dict(weight_decay=-1.0), "Adam: weight_decay must be a finite number >= 0, got -1.0"),
+]
+
+
+@pytest.mark.parametrize("optimizer, kwargs, message", BAD_HYPERPARAMETERS)
+def test_bad_hyperparameters_are_one_line_errors_naming_optimizer_and_value(
+        optimizer, kwargs, message):
+    with pytest.raises(ValueError) as error:
+        optimizer(one_parameter(), **kwargs)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps)])
+def test_a_learning_rate_changed_later_is_checked_too(make):
+    optimizer = make(one_parameter())
+    optimizer.lr = 0.05  # a schedule may change it
+    assert optimizer.lr == 0.05
+    with pytest.raises(ValueError, match=r": lr must be a finite number >= 0, got -0.05$"):
+        optimizer.lr = -0.05
+    assert optimizer.lr == 0.05
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps),
+                                  lambda ps: SGD(ps, lr=0.1, momentum=0.9)])
+def test_the_same_parameter_twice_is_refused(make):
+    """Given twice, a parameter would be stepped twice per step()."""
+    w, b = one_parameter() + one_parameter()
+    with pytest.raises(ValueError, match=r": parameter 2 is parameter 0 again; pass each "):
+        make([w, b, w])
+    model = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="parameter 2 is parameter 0 again"):
+        make(model.parameters() + model.parameters())

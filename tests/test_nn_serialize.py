@@ -1,7 +1,12 @@
 """Tests for nn.save / nn.load: round trips, atomic writes and clear errors."""
 
+import io
+import json
 import os
+import re
 import stat
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +150,151 @@ def test_an_npz_that_is_not_a_model_is_a_clear_error(tmp_path):
     np.savez(tmp_path / "other.npz", weights=np.ones(3))
     with pytest.raises(ValueError, match="is not a readable model file"):
         nn.load(tmp_path / "other.npz")
+
+
+def test_numpy_scalars_in_a_layers_settings_are_saved_as_numbers(tmp_path):
+    model = nn.Sequential(nn.Linear(np.int64(6), 4, rng=0), nn.LeakyReLU(np.float32(0.2)),
+                          nn.Softmax(axis=np.int64(1)))
+    nn.save(model, tmp_path / "model.npz")
+    loaded = nn.load(tmp_path / "model.npz")
+    assert loaded[1].alpha == pytest.approx(0.2) and loaded[2].axis == 1
+    np.testing.assert_array_equal(loaded(X).data, model(X).data)
+
+
+# --- files that must not be trusted --------------------------------------------------------------
+def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def npy_header(shape: tuple, descr: str = "<f4", data: bytes = b"") -> bytes:
+    """A .npy header claiming `shape`, followed by `data` (not necessarily that much)."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + data
+
+
+def write_npz(path: Path, entries: dict[str, bytes]) -> Path:
+    """An .npz written entry by entry, as nn.save would but with any content."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name + ".npy", content)
+    return path
+
+
+def model_entries(architecture, **params: np.ndarray) -> dict[str, bytes]:
+    text = architecture if isinstance(architecture, str) else json.dumps(architecture)
+    return {"format": npy_bytes(np.array(serialize.FORMAT)),
+            "architecture": npy_bytes(np.array(text)),
+            **{"params/" + name.replace("_", "."): npy_bytes(value)
+               for name, value in params.items()}}
+
+
+def linear(n_in, n_out, **settings):
+    return {"type": "Linear", "in_features": n_in, "out_features": n_out, "bias": True,
+            "dtype": "float32", **settings}
+
+
+W, B = np.ones((6, 3), np.float32), np.zeros(3, np.float32)
+GOOD = {"type": "Sequential", "layers": [linear(6, 3)]}
+
+UNTRUSTED_FILES = [  # (name, entries or raw bytes, what the one-line error must say)
+    ("npy-file", npy_bytes(np.ones(3)), r"is a \.npy file \(one array\), not a model \.npz"),
+    ("not-zip", b"PK but not a zip at all", "not a zip archive"),
+    ("72.8-TiB-header",
+     {**model_entries(GOOD, **{"0_bias": B}),
+      "params/0.weight": npy_header((10**7, 10**6), "<f8", bytes(64))},
+     r"entry 'params/0\.weight\.npy' claims shape \(10000000, 1000000\) of float64 "
+     r"\(72\.8 TiB\) but holds 64 bytes"),
+    ("pickled-objects",
+     {**model_entries(GOOD, **{"0_bias": B}),
+      "params/0.weight": npy_bytes(np.array([{"a": 1}], dtype=object), allow_pickle=True)},
+     r"holds Python objects \(object\); they are never unpickled"),
+    ("no-architecture", {"format": npy_bytes(np.array(serialize.FORMAT))},
+     "it has no 'architecture' entry"),
+    ("architecture-not-json", model_entries("{not json", **{"0_weight": W, "0_bias": B}),
+     r"the saved architecture is not valid JSON"),
+    ("architecture-not-a-string",
+     {**model_entries(GOOD, **{"0_weight": W, "0_bias": B}), "architecture": npy_bytes(W)},
+     r"entry 'architecture' is not a short string"),
+    ("architecture-a-list", model_entries([1, 2], **{"0_weight": W, "0_bias": B}),
+     r"the saved architecture is wrong: the model is not a layer description"),
+    ("layers-not-a-list", model_entries({"type": "Sequential", "layers": 5}),
+     r"a Sequential needs just a list of 'layers'"),
+    ("unknown-layer",
+     model_entries({"type": "Sequential", "layers": [linear(6, 3), {"type": "Conv9"}]},
+                   **{"0_weight": W, "0_bias": B}),
+     r"the model, layer 1: unknown layer type 'Conv9'; known: Sequential, Linear"),
+    ("missing-setting", model_entries({"type": "Sequential", "layers": [{"type": "Linear"}]}),
+     r"layer 0: Linear: missing a required argument: 'in_features'"),
+    ("unknown-setting", model_entries({"type": "Sequential", "layers": [
+        {"type": "ReLU", "inplace": True}]}),
+     r"layer 0: ReLU: got an unexpected keyword argument 'inplace'"),
+    ("negative-size", model_entries({"type": "Sequential", "layers": [linear(-6, 3)]}),
+     r"layer 0: Linear: in_features must be a positive int, got -6"),
+    ("integer-dtype", model_entries({"type": "Sequential", "layers": [linear(6, 3,
+                                                                              dtype="int64")]}),
+     r"Linear: dtype must name a floating dtype, got 'int64'"),
+    ("list-setting", model_entries({"type": "Sequential", "layers": [
+        {"type": "LeakyReLU", "alpha": [0.1]}]}),
+     r"LeakyReLU's setting 'alpha' is \[0\.1\], not a number, string or boolean"),
+    ("tiny-file-huge-linear", model_entries({"type": "Sequential", "layers": [
+        linear(10**6, 10**6)]}, **{"0_weight": W, "0_bias": B}),
+     r"the architecture needs '0\.weight' of shape \(1000000, 1000000\) and dtype float32, "
+     r"the file holds shape \(6, 3\)"),
+    ("arrays-missing", model_entries(GOOD),
+     r"missing \['0\.weight', '0\.bias'\], unexpected \[\]"),
+    ("wrong-format", {**model_entries(GOOD), "format": npy_bytes(np.array("other/2"))},
+     r"has format 'other/2', expected 'jacograd-model/1'"),
+]
+
+
+@pytest.mark.parametrize("content, message", [case[1:] for case in UNTRUSTED_FILES],
+                         ids=[case[0] for case in UNTRUSTED_FILES])
+def test_load_checks_the_file_before_trusting_it(tmp_path, content, message):
+    """One clear error naming the file, before any large allocation and without unpickling."""
+    path = tmp_path / "model.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        write_npz(path, content)
+    assert path.stat().st_size < 10_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(serialize.ModelFileError) as error:
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert re.search(message, str(error.value)), str(error.value)
+    assert str(error.value).startswith(f"load: {path}") and "\n" not in str(error.value)
+    assert isinstance(error.value, ValueError) and peak < 1 << 20
+
+
+def test_a_handmade_file_that_matches_its_architecture_loads(tmp_path):
+    """The checks above refuse what is wrong, not what nn.save did not write itself."""
+    path = write_npz(tmp_path / "model.npz", model_entries(GOOD, **{"0_weight": W, "0_bias": B}))
+    model = nn.load(path)
+    np.testing.assert_array_equal(model(X).data, X @ W + B)
+
+
+# One example of every layer type load can rebuild; a new type needs one here.
+LAYER_EXAMPLES = {
+    "Linear": [nn.Linear(3, 2), nn.Linear(3, 2, bias=False, dtype=np.float64)],
+    "Flatten": [nn.Flatten()], "Sigmoid": [nn.Sigmoid()], "ReLU": [nn.ReLU()],
+    "LeakyReLU": [nn.LeakyReLU(0.3)], "Tanh": [nn.Tanh()], "Softmax": [nn.Softmax(axis=0)],
+}
+
+
+def test_every_loadable_layer_declares_the_parameters_it_makes():
+    """load checks a file against these declarations before it builds anything."""
+    assert set(LAYER_EXAMPLES) == set(serialize.LAYERS)
+    for layers in LAYER_EXAMPLES.values():
+        for layer in layers:
+            spec = serialize.architecture(layer)
+            declared = serialize._parameters(spec)
+            built = serialize.build(spec)
+            assert declared == {name: (p.shape, p.dtype.name)
+                                for name, p in built.named_parameters()}, spec

@@ -100,6 +100,22 @@ def test_fit_without_a_loader_says_what_it_needs(loader):
         nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, 1, quiet=True)
 
 
+@pytest.mark.parametrize("loader, message", [
+    (nn.DataLoader(X64[:50], Y64[:50], batch_size=64, drop_last=True),
+     r"^fit: the training loader has no batches: nothing to train on \(50 samples, fewer than "
+     r"one batch of 64, and drop_last=True\); use a batch_size of at most 50, or drop_last=False$"),
+    (nn.DataLoader(X64[:0], Y64[:0], batch_size=8),
+     r"^fit: the training loader has no batches: nothing to train on \(the DataLoader holds 0 "
+     r"samples\)$"),
+    (iter([]), r"^fit: the training loader yielded no samples in epoch 1: nothing to train on$"),
+], ids=["drop-last", "no-samples", "generator"])
+def test_fit_on_a_loader_without_batches_is_a_clear_error(loader, message):
+    """It used to report a train loss and accuracy of 0.0."""
+    model, optimizer, _ = small_setup()
+    with pytest.raises(ValueError, match=message):
+        nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, 2, quiet=True)
+
+
 def test_evaluate_on_no_samples_is_a_clear_error():
     with pytest.raises(ValueError, match="evaluate: no samples"):
         nn.evaluate(nn.mlp([20, 8, 4], rng=0), X64[:0], Y64[:0])
@@ -190,6 +206,41 @@ def test_plot_history_writes_a_png(tmp_path, with_validation):
     figure = nn.plot_history(history, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(figure.axes) == 3
+
+
+def curves(path, epochs: int, first_loss: float, last_loss: float, test_accuracy=0.9846):
+    """The figure (saved to `path`) of a made-up History whose loss falls as given."""
+    iterations = 50 * epochs
+    loss = list(np.geomspace(first_loss, last_loss, iterations))
+    history = train.History(
+        loss=loss, train_loss=loss[49::50], train_accuracy=list(np.linspace(0.9, 0.99, epochs)),
+        val_loss=loss[49::50], val_accuracy=list(np.linspace(0.95, 0.98, epochs)),
+        seconds=[1.0] * epochs)
+    return nn.plot_history(history, path / "curves.png", test_accuracy)
+
+
+@pytest.mark.parametrize("first_loss, scale", [(2.3, "log"), (0.5, "linear")])
+def test_plot_uses_a_log_scale_where_the_loss_spans_decades(tmp_path, first_loss, scale):
+    per_iteration, per_epoch, _ = curves(tmp_path, 10, first_loss, 0.1).axes
+    assert per_iteration.get_yscale() == scale and per_epoch.get_yscale() == scale
+
+
+def test_plot_shows_accuracy_in_percent_and_marks_the_test_accuracy(tmp_path):
+    accuracy = curves(tmp_path, 3, 2.3, 0.01, test_accuracy=0.9846).axes[2]
+    lines = {line.get_label(): line for line in accuracy.get_lines()}
+    np.testing.assert_allclose(lines["train"].get_ydata(), [90, 94.5, 99])
+    test = lines["test 98.46%"]
+    assert list(test.get_xdata()) == [3] and list(test.get_ydata()) == [pytest.approx(98.46)]
+    assert accuracy.get_ylabel() == "accuracy (%)"
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 7, 30])
+def test_plot_has_whole_epoch_ticks(tmp_path, epochs):
+    figure = curves(tmp_path, epochs, 2.3, 0.01)  # saving it drew it
+    for axes in figure.axes[1:]:
+        ticks = [t for t in axes.get_xticks() if 1 <= t <= epochs]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        assert axes.get_xlim() == (0.5, epochs + 0.5)
 
 
 def test_fit_reproduces_lecture_11_hand_written_backpropagation():
