@@ -75,6 +75,8 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
     is accumulated; the gradients reaching the targets are returned, keyed by id. A `tracer`
     (see autograd.ledger) is told every step, for the backward ledger.
     """
+    if _graph_only is None and not retain_graph:
+        _calibrate()
     grads: dict[int, Any] = {}
     ready: list[tuple[int, int, Tensor]] = []  # a max-heap on creation number
     for root, gradient in zip(roots, gradients):
@@ -123,21 +125,47 @@ def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bo
 def _release(node: Tensor, consumers: int, references=sys.getrefcount) -> None:
     """Mark node freed and let go of what only backward needed, keeping how node was made so
     that the graph can still be drawn. Its data goes if it is large and no one but the graph
-    holds it: then the references are one per consumer (their inputs), the loop's, this
-    call's and getrefcount's own. A tensor the user holds keeps its data, as any Python object
-    would, and small ones stay for the pictures (a few hundred bytes at most)."""
+    holds it: getrefcount then counts one reference per consumer (their inputs) plus a fixed
+    number from the walk itself (measured once, see _calibrate). A tensor the user holds keeps
+    its data, as any Python object would, and small ones stay for the pictures."""
     node._seq = 0
-    if node.data.size > SMALL and references(node) == consumers + 3:
-        params = node._params
-        if node._op.saves:  # a saved intermediate is an activation too
-            params = {k: v for k, v in params.items() if k != "saved"}
-        node._params = Freed(params, node.data.shape, node.data.dtype)
-        node.data = None
+    if node.data.size > SMALL:
+        walk = references(node) - consumers
+        if _probe is not None:
+            _probe.append(walk)
+        elif walk == _graph_only:
+            params = node._params
+            if node._op.saves:  # a saved intermediate is an activation too
+                params = {k: v for k, v in params.items() if k != "saved"}
+            node._params = Freed(params, node.data.shape, node.data.dtype)
+            node.data = None
     for x in node._inputs:
         if type(x) is np.ndarray and x.size > SMALL:  # a large constant (a batch): describe it
             node._inputs = tuple(Constant(x) if type(x) is np.ndarray and x.size > SMALL else x
                                  for x in node._inputs)
             break
+
+
+# The references getrefcount sees in _release, beyond the consumers', for a node that only
+# the graph holds. Interpreters count the walk's own references differently (borrowed stack
+# references in newer Pythons), so it is measured on a probe graph before the first release.
+_graph_only: int | None = None
+_probe: list[int] | None = None
+
+
+def _calibrate() -> None:
+    global _graph_only, _probe
+    _graph_only, _probe = -1, []  # -1: drop nothing while probing
+
+    def graph() -> Tensor:
+        x = Tensor(np.zeros(SMALL + 1), requires_grad=True)
+        return (x * 2.0).sum()  # x * 2 is held by the sum node only
+
+    try:
+        backward([graph()], [None])
+        _graph_only = _probe[-1]  # the interior node is released after the root
+    finally:
+        _probe = None
 
 
 # Constants up to this many elements stay in a freed graph (pictures show their values).
