@@ -5,8 +5,9 @@ differentiates as written.
 NumPy hands every call that involves a Tensor to `Tensor.__array_ufunc__` (ufuncs: np.exp,
 np.add, np.maximum ...) or `Tensor.__array_function__` (np.sum, np.where, np.linalg.norm ...).
 Both land here, and look the function up by its NumPy name in the `autograd` namespace
-(through ALIASES where the names differ). So every op the package exports under NumPy's name
-and signature is reachable from NumPy, with no second table to keep up to date. A function the
+(through ALIASES where the names differ), among the functions defined in the OPERATIONS
+modules. So every op the package exports under NumPy's name and signature is reachable from
+NumPy, with no second table to keep up to date. A function the
 engine lacks is a TypeError: turning the Tensor into a constant would lose its gradient silently.
 """
 
@@ -34,9 +35,8 @@ ON_DATA = {"shape", "ndim", "size", "result_type", "allclose", "isclose", "array
            "searchsorted", "may_share_memory", "shares_memory", "iscomplexobj", "isrealobj",
            "array2string", "array_repr", "array_str", "save", "savez", "savez_compressed",
            "savetxt"}
-# Modules of the package whose functions are tools, not operations NumPy could mean.
-TOOLS = {"autograd.engine", "autograd.functional", "autograd.viz", "autograd.ledger",
-         "autograd.files", "autograd.numpy_dispatch"}
+# The modules that define the package's operations (the rest are tools: grad, gradcheck, draw).
+OPERATIONS = {"autograd.ops", "autograd.functions"}
 
 UFUNCS: dict[np.ufunc, Any] = {}  # ufunc -> engine function, filled on first use (hot path)
 
@@ -45,9 +45,7 @@ def engine_function(name: str) -> Any:
     """The autograd operation called `name` (or its alias), or None."""
     package = importlib.import_module(__package__)
     function = getattr(package, ALIASES.get(name, name), None)
-    module = getattr(function, "__module__", None) or ""
-    if (callable(function) and not isinstance(function, type)
-            and module.startswith("autograd.") and module not in TOOLS):
+    if getattr(function, "__module__", None) in OPERATIONS and not isinstance(function, type):
         return function
     return None
 
