@@ -79,6 +79,7 @@ class set_grad_enabled:
 # ---------------------------------------------------------------------------------------------
 class Primitive:
     """A differentiable operation: a NumPy forward and one VJP per input (None: constant input).
+    Public: `Primitive(name, forward, math, *vjps)` is how users add an op (README, notebook 07).
 
     Each VJP is called as `vjp(g, out, *inputs, **params)` and returns g · ∂out/∂input. It is
     written with operators and primitives only, so it runs on plain arrays in an ordinary
@@ -96,6 +97,9 @@ class Primitive:
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
+        if len(inputs) != len(self.vjps):
+            raise TypeError(f"{self.name}: called with {len(inputs)} inputs, but it has "
+                            f"{len(self.vjps)} VJPs (one per input, None for a constant one)")
         for x in inputs:
             if isinstance(x, Tensor):
                 return apply(self, inputs, params)

@@ -166,3 +166,28 @@ def test_tools_of_the_package_are_not_mistaken_for_numpy_functions():
     assert numpy_dispatch.engine_function("gradient") is None
     assert numpy_dispatch.engine_function("grad") is None  # autograd.grad is a tool
     assert numpy_dispatch.engine_function("sum") is ag.sum
+
+
+# --- the public Primitive ----------------------------------------------------------------------
+def test_a_user_primitive_records_checks_and_differentiates_twice():
+    """The README's ten lines: softplus as a Primitive, gradchecked, to second order."""
+    from autograd import Primitive
+    from autograd import primitives as P
+    softplus = Primitive("softplus", lambda x: np.logaddexp(0, x), "d softplus(x) = σ(x) dx",
+                         lambda g, out, x: g * P.sigmoid(x))
+    x = leaf([-2.0, 0.0, 3.0])
+    y = softplus(x)
+    assert y.op is softplus and "softplus" in ag.to_dot(y)
+    assert ag.gradcheck(softplus, [x])
+    (first,) = ag.grad(y.sum(), x, create_graph=True)
+    (second,) = ag.grad(first.sum(), x)
+    s = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(first.data, s, rtol=1e-15)
+    np.testing.assert_allclose(second.data, s * (1 - s), rtol=1e-15)
+
+
+def test_a_primitive_called_with_the_wrong_number_of_inputs_says_so():
+    from autograd import Primitive
+    double = Primitive("double", lambda x: 2 * x, "d(2x) = 2 dx", lambda g, out, x: 2 * g)
+    with pytest.raises(TypeError, match="double: called with 2 inputs, but it has 1 VJPs"):
+        double(leaf([1.0]), leaf([2.0]))
