@@ -454,7 +454,13 @@ BINARY = {
     "sub": (lambda x, y: x - y, FLOATS),
     "mul": (lambda x, y: x * y, FLOATS),
     "div": (lambda x, y: x / y, DENOMINATORS),
+    "logaddexp": (ag.logaddexp, FLOATS),
+    "logaddexp2": (ag.logaddexp2, FLOATS),
+    "arctan2": (ag.arctan2, DENOMINATORS),
+    "hypot": (ag.hypot, DENOMINATORS),
 }
+NUMPY_BINARY = {"logaddexp": np.logaddexp, "logaddexp2": np.logaddexp2, "arctan2": np.arctan2,
+                "hypot": np.hypot}
 
 
 def check_against_numpy(op, reference, inputs):
@@ -478,7 +484,7 @@ def test_broadcasting_binary_ops(name, data, shapes):
     x = data.draw(hnp.arrays(np.float64, shapes.input_shapes[0], elements=FLOATS), label="x")
     y = data.draw(hnp.arrays(np.float64, shapes.input_shapes[1], elements=second_elements),
                   label="y")
-    check_against_numpy(op, op, [x, y])
+    check_against_numpy(op, NUMPY_BINARY.get(name, op), [x, y])
 
 
 @settings(max_examples=30, deadline=None)
@@ -531,6 +537,19 @@ FUSED = [
     pytest.param(lambda x: x.var(0), lambda x: ((x - x.mean(0)) ** 2).mean(0), rand(3, 4),
                  id="var=mean((x-mean)^2)"),
     pytest.param(lambda x: x.mean(1), lambda x: x.sum(1) / 4, rand(3, 4), id="mean=sum/n"),
+    pytest.param(lambda x: x.softplus(), lambda x: (1 + x.exp()).log(), rand(3, 4, low=-5, high=5),
+                 id="softplus=log(1+exp)"),
+    pytest.param(lambda x: x.elu(0.7), lambda x: ag.where(x > 0, x, 0.7 * (x.exp() - 1)),
+                 away(3, 4), id="elu=where(x>0,x,a(exp-1))"),
+    pytest.param(lambda x: x.logsigmoid(), lambda x: x.sigmoid().log(), rand(3, 4),
+                 id="logsigmoid=log(sigmoid)"),
+    pytest.param(lambda x: x.prod(1), lambda x: x[:, 0] * x[:, 1] * x[:, 2] * x[:, 3],
+                 rand(3, 4), id="prod=x0*x1*x2*x3"),
+    pytest.param(lambda x: x.std(0), lambda x: x.var(0).sqrt(), rand(3, 4), id="std=sqrt(var)"),
+    pytest.param(lambda x: x.norm(axis=1), lambda x: (x * x).sum(1).sqrt(), rand(3, 4),
+                 id="norm=sqrt(sum(x^2))"),
+    pytest.param(lambda x: x.cumsum(1), lambda x: x @ np.triu(np.ones((4, 4))), rand(3, 4),
+                 id="cumsum=x@triu(1)"),
     pytest.param(lambda x: ag.softmax_cross_entropy(x, LABELS),
                  lambda x: composed_cross_entropy(x, LABELS), rand(4, 3),
                  id="cross_entropy=-(onehot*log_softmax).sum(1).mean()"),
@@ -559,6 +578,20 @@ def test_linear_matches_matmul_plus_bias():
     np.testing.assert_allclose(out_fused.data, out_composed.data, rtol=1e-12)
     for fused, composed in zip(grads_fused, grads_composed):
         np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
+
+
+# --- dtypes: float32 stays float32 through every new op ----------------------------------------
+FLOAT32_OPS = """sin cos tan arctan sinh cosh arcsinh log1p expm1 exp2 erf erfc square softplus silu
+gelu elu selu celu leaky_relu hardtanh relu6 logsigmoid sign floor ceil round trunc clone
+nan_to_num prod std var norm cumsum cumprod logsumexp""".split()
+
+
+@pytest.mark.parametrize("name", FLOAT32_OPS)
+def test_float32_stays_float32(name):
+    x = Tensor(np.array([[0.3, 0.6], [0.2, 0.4]], dtype=np.float32), requires_grad=True)
+    out = getattr(x, name)()
+    out.sum().backward()
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32, name
 
 
 # --- subgradient conventions --------------------------------------------------------------------
