@@ -8,51 +8,56 @@
     Tensor(27.)
 """
 
-from . import anomaly, ledger, primitives, viz
+from . import anomaly, functions, ledger, primitives, viz
 from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
+from .functions import *  # noqa: F401,F403 - Tensor methods as functions, NumPy's names
 from .ledger import local_jacobian
 from .ops import (
     abs,
+    arange,
     clip,
     exp,
+    eye,
+    full,
+    full_like,
     linear,
+    linspace,
     log,
-    log_softmax,
-    logsumexp,
     matmul,
-    max,
     maximum,
-    mean,
-    min,
     minimum,
+    normal,
     ones,
     ones_like,
+    rand,
+    randint,
     randn,
     relu,
     reshape,
     sigmoid,
-    softmax,
     softmax_cross_entropy,
     sqrt,
-    sum,
     tanh,
     tensor,
     transpose,
+    uniform,
     where,
     zeros,
     zeros_like,
 )
-from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Primitive, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .viz import draw, render, to_dot
 
 __all__ = [
     "Tensor", "tensor", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "jacobian", "hessian", "vjp", "jvp", "hvp", "gradcheck", "primitives",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "maximum", "minimum", "where", "clip",
-    "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy",
+    "softmax_cross_entropy",
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
     "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
     "anomaly", "detect_anomaly", "set_detect_anomaly", "set_debug_nans", "AnomalyError",
+    "Primitive", "full", "full_like", "arange", "linspace", "eye", "rand", "randint", "uniform",
+    "normal", *functions.__all__,
 ]

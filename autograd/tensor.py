@@ -146,6 +146,7 @@ def _each_step_in(mode: Callable[[], Any], inner: Any):
 # ---------------------------------------------------------------------------------------------
 class Primitive:
     """A differentiable operation: a NumPy forward and one VJP per input (None: constant input).
+    Public: `Primitive(name, forward, math, *vjps)` is how users add an op (README, notebook 07).
 
     Each VJP is called as `vjp(g, out, *inputs, **params)` and returns g · ∂out/∂input. It is
     written with operators and primitives only, so it runs on plain arrays in an ordinary
@@ -171,6 +172,9 @@ class Primitive:
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
+        if len(inputs) != len(self.vjps):
+            raise TypeError(f"{self.name}: called with {len(inputs)} inputs, but it has "
+                            f"{len(self.vjps)} VJPs (one per input, None for a constant one)")
         for x in inputs:
             if isinstance(x, Tensor):
                 return apply(self, inputs, params)
@@ -392,6 +396,8 @@ def _shape_of(a: Any) -> str:
 # The Tensor.
 # ---------------------------------------------------------------------------------------------
 _DTYPE_KINDS = "fiub"  # float, signed/unsigned int, bool
+_SQRT_HALF, _SQRT_2_OVER_PI = float(np.sqrt(0.5)), float(np.sqrt(2 / np.pi))
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
@@ -432,7 +438,6 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_params",
                  "_retains", "_seq", "_versions", "__weakref__")
-    __array_ufunc__ = None  # make `ndarray * tensor` defer to Tensor.__rmul__
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -537,10 +542,44 @@ class Tensor:
         return t
 
     # ----- conversions -------------------------------------------------------------------
+    # np.exp(t), ndarray * t, np.sum(t, axis=1): NumPy hands calls on Tensors to the engine's
+    # op of the same name (autograd.numpy_dispatch); a ufunc seen before is one dict lookup.
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:
+            function = numpy_dispatch.UFUNCS.get(ufunc)
+            if function is not None:
+                return function(*inputs)
+        return numpy_dispatch.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: tuple, args: tuple, kwargs: dict) -> Any:
+        return numpy_dispatch.function(func, types, args, kwargs)
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype)
+
+    # PyTorch's spellings (t.size stays NumPy's int; t.numel() is the same number).
+    def numel(self) -> int:
+        """Number of elements (PyTorch's name for .size)."""
+        return self.data.size
+
+    def tolist(self) -> Any:
+        """The values as (nested lists of) Python numbers."""
+        return self.data.tolist()
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph (the gradient flows through unchanged)."""
+        return _unary(P.clone, self)
+
+    def __format__(self, spec: str) -> str:
+        """format(t, ".2f") formats a one-element tensor's value; "" gives str(t)."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(f"format: only one-element tensors take a format spec ({spec!r}); "
+                            f"this one has shape {self.shape} (format t.item() or t.tolist())")
+        return format(self.data.item(), spec)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -640,6 +679,112 @@ class Tensor:
     def relu(self) -> Tensor: return _unary(P.relu, self)
     def abs(self) -> Tensor: return _unary(P.abs, self)
     __abs__ = abs
+    def sin(self) -> Tensor: return _unary(P.sin, self)
+    def cos(self) -> Tensor: return _unary(P.cos, self)
+    def tan(self) -> Tensor: return _unary(P.tan, self)
+    def arcsin(self) -> Tensor: return _unary(P.arcsin, self)
+    def arccos(self) -> Tensor: return _unary(P.arccos, self)
+    def arctan(self) -> Tensor: return _unary(P.arctan, self)
+    def sinh(self) -> Tensor: return _unary(P.sinh, self)
+    def cosh(self) -> Tensor: return _unary(P.cosh, self)
+    def arcsinh(self) -> Tensor: return _unary(P.arcsinh, self)
+    def arccosh(self) -> Tensor: return _unary(P.arccosh, self)
+    def arctanh(self) -> Tensor: return _unary(P.arctanh, self)
+    def log1p(self) -> Tensor: return _unary(P.log1p, self)
+    def expm1(self) -> Tensor: return _unary(P.expm1, self)
+    def log2(self) -> Tensor: return _unary(P.log2, self)
+    def log10(self) -> Tensor: return _unary(P.log10, self)
+    def exp2(self) -> Tensor: return _unary(P.exp2, self)
+    def erf(self) -> Tensor: return _unary(P.erf, self)
+    def erfc(self) -> Tensor: return _unary(P.erfc, self)
+    def softplus(self) -> Tensor: return _unary(P.softplus, self)
+
+    # Exact one-line composites.
+    def square(self) -> Tensor: return self * self  # np.square(x) is x·x, bit for bit
+    def reciprocal(self) -> Tensor: return 1 / self
+    def rsqrt(self) -> Tensor: return 1 / self.sqrt()
+    def silu(self) -> Tensor: return self * self.sigmoid()  # x·σ(x), also called swish
+    def logsigmoid(self) -> Tensor: return -(-self).softplus()  # ln σ(x) = -ln(1 + e⁻ˣ)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """x·Φ(x) (Φ the standard normal CDF), exactly as x·erfc(-x/√2)/2 (stable for x ≪ 0);
+        approximate="tanh": x(1 + tanh(√(2/π)(x + 0.044715x³)))/2, as PyTorch."""
+        if approximate == "none":
+            return 0.5 * self * (self * -_SQRT_HALF).erfc()
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (self + 0.044715 * self * self * self)
+            return 0.5 * self * (1 + inner.tanh())
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """x for x > 0, α(eˣ - 1) otherwise (fused; the gradient at 0 is α, the left one)."""
+        return apply(P.elu, (self,), {"alpha": _number("elu", "alpha", alpha)})
+
+    def selu(self) -> Tensor:
+        """scale·elu(x, α) with PyTorch's (self-normalising) constants."""
+        return _SELU_SCALE * self.elu(_SELU_ALPHA)
+
+    def celu(self, alpha: float = 1.0) -> Tensor:
+        """α·elu(x/α): x for x > 0, α(e^(x/α) - 1) otherwise."""
+        alpha = _number("celu", "alpha", alpha)
+        if alpha == 0:
+            raise ValueError("celu: alpha must not be 0 (it divides x)")
+        return alpha * (self / alpha).elu()
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, else negative_slope·x; the gradient at 0 is negative_slope (PyTorch's)."""
+        slope = _number("leaky_relu", "negative_slope", negative_slope)
+        return where(self.data > 0, self, slope * self)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, 0 at the bounds
+        and outside (PyTorch's, and like relu'(0) = 0; `clip` passes it at the bounds)."""
+        low, high = _number("hardtanh", "min_val", min_val), _number("hardtanh", "max_val", max_val)
+        if low > high:
+            raise ValueError(f"hardtanh: min_val {low} is greater than max_val {high}")
+        inside = (self.data > low) & (self.data < high)
+        return where(inside, self, np.clip(self.data, low, high))
+
+    def relu6(self) -> Tensor:
+        """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 0 at 0 and at 6."""
+        return self.hardtanh(0.0, 6.0)
+
+    # Piecewise constant: zero gradient everywhere (also at the jumps), as PyTorch's.
+    def sign(self) -> Tensor: return _unary(P.sign, self)
+    def floor(self) -> Tensor: return _unary(P.floor, self)
+    def ceil(self) -> Tensor: return _unary(P.ceil, self)
+    def trunc(self) -> Tensor: return _unary(P.trunc, self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even, as NumPy, to `decimals` places; zero gradient."""
+        if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+            raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+        return apply(P.round, (self,), {"decimals": int(decimals)})
+
+    # Two-argument functions (broadcasting like the operators).
+    def logaddexp(self, other: Any) -> Tensor: return _binary(P.logaddexp, self, other)
+    def logaddexp2(self, other: Any) -> Tensor: return _binary(P.logaddexp2, self, other)
+    def arctan2(self, other: Any) -> Tensor: return _binary(P.arctan2, self, other)
+    def hypot(self, other: Any) -> Tensor: return _binary(P.hypot, self, other)
+    def mod(self, other: Any) -> Tensor: return _binary(P.mod, self, other)
+    remainder = mod
+    def fmod(self, other: Any) -> Tensor: return _binary(P.fmod, self, other)
+    def floor_divide(self, other: Any) -> Tensor: return _binary(P.floor_divide, self, other)
+    def __mod__(self, other): return _binary(P.mod, self, other)
+    def __rmod__(self, other): return _binary(P.mod, other, self)
+    def __floordiv__(self, other): return _binary(P.floor_divide, self, other)
+    def __rfloordiv__(self, other): return _binary(P.floor_divide, other, self)
+
+    # Tests of the values: boolean tensors, never part of the graph.
+    def isnan(self) -> Tensor: return Tensor._wrap(np.isnan(self.data))
+    def isinf(self) -> Tensor: return Tensor._wrap(np.isinf(self.data))
+    def isfinite(self) -> Tensor: return Tensor._wrap(np.isfinite(self.data))
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """NaN and ±inf replaced as NumPy does; the gradient is 1 where x was finite, else 0."""
+        replaced = np.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        return where(np.isfinite(self.data), self, replaced)
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max; at ties the gradient goes to `other`, so maximum(x, 0) is relu(x).
@@ -661,41 +806,125 @@ class Tensor:
             out = where(_compare("clip", np.greater, out, max), max, out)
         return out
 
-    # ----- reductions (NumPy's axis= and keepdims=) ---------------------------------------
+    # ----- reductions (NumPy's axis= and keepdims=; PyTorch's dim= and keepdim= too) -------
+    # Each method normalises its axis with _axis() (int, tuple, None, negative, np.int64; axis
+    # 0 or -1 of a 0-d tensor); the dim=/keepdim= spellings are added once, by _torch_names.
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return apply(P.sum, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+        return apply(P.sum, (self,), {"axis": _axis(self, axis, "sum"), "keepdims": keepdims})
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Maximum along `axis`; tied maxima share the gradient evenly."""
-        return apply(P.max, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+        return apply(P.max, (self,), {"axis": _axis(self, axis, "max"), "keepdims": keepdims})
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Minimum along `axis`; tied minima share the gradient evenly."""
-        return apply(P.min, (self,), {"axis": _axis(axis), "keepdims": keepdims})
+        return apply(P.min, (self,), {"axis": _axis(self, axis, "min"), "keepdims": keepdims})
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Product along `axis`; its gradient is the product of the other elements, exact with
+        zeros in the input (never out / x)."""
+        return apply(P.prod, (self,), {"axis": _axis(self, axis, "prod"), "keepdims": keepdims})
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean along `axis`, as sum / count."""
-        return self.sum(axis, keepdims) / _count(self.shape, _axis(axis))
+        axis = _axis(self, axis, "mean")
+        return self.sum(axis, keepdims) / _count(self.shape, axis)
 
-    def var(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Population variance along `axis`, as mean((x - mean)²)."""
+    def var(self, axis: Any = None, ddof: float | None = None, keepdims: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """Σ(x - mean)² / (n - ddof) along `axis`. The default is NumPy's ddof=0 (population
+        variance), not PyTorch's correction=1: pass ddof=1 or correction=1 for the sample one."""
+        axis, ddof = _axis(self, axis, "var"), _ddof("var", ddof, correction)
         centred = self - self.mean(axis, keepdims=True)
-        return (centred * centred).mean(axis, keepdims)
+        return (centred * centred).sum(axis, keepdims) / (_count(self.shape, axis) - ddof)
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def std(self, axis: Any = None, ddof: float | None = None, keepdims: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """√var as ‖x - mean‖₂ / √(n - ddof) (NumPy's ddof=0 by default); the gradient is 0
+        where all the elements are equal (the norm's subgradient at 0)."""
+        axis, ddof = _axis(self, axis, "std"), _ddof("std", ddof, correction)
+        centred = self - self.mean(axis, keepdims=True)
+        norm = apply(P.norm, (centred,), {"axis": axis, "keepdims": keepdims})
+        return norm / np.sqrt(np.asarray(_count(self.shape, axis) - ddof, dtype=self.dtype))
+
+    def norm(self, ord: Any = None, axis: Any = None,  # noqa: A002 - NumPy's name
+             keepdims: bool = False) -> Tensor:
+        """np.linalg.norm: vectors ord 2 (default), 1, inf, -inf; matrices (two axes) the
+        Frobenius norm. Subgradient 0 at 0 (as for |x| and relu)."""
+        axis = _axis(self, axis, "norm")
+        vector, matrix = (len(_axes(self.ndim, axis)) == n for n in (1, 2))
+        if ord is None or (ord == 2 and vector) or (ord == "fro" and matrix):
+            return apply(P.norm, (self,), {"axis": axis, "keepdims": keepdims})
+        if vector and ord == 1:
+            return self.abs().sum(axis, keepdims)
+        if vector and ord in (np.inf, -np.inf):
+            return self.abs().max(axis, keepdims) if ord > 0 else self.abs().min(axis, keepdims)
+        kind = "vector" if vector else "matrix (or more than one axis)"
+        raise ValueError(f"norm: ord={ord!r} is not supported for a {kind} norm of shape "
+                         f"{self.shape} with axis={axis}; use ord None, 2, 1 or inf for "
+                         f"vectors, None or 'fro' for matrices")
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Index of the (first) maximum: an integer tensor, never part of the graph."""
+        axis = _single_axis(self, axis, "argmax", allow_none=True)
+        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims)))
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Index of the (first) minimum: an integer tensor, never part of the graph."""
+        axis = _single_axis(self, axis, "argmin", allow_none=True)
+        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims)))
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether any element is nonzero: a boolean tensor, never part of the graph."""
+        axis = _axis(self, axis, "any")
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=axis, keepdims=keepdims)))
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether all elements are nonzero: a boolean tensor, never part of the graph."""
+        axis = _axis(self, axis, "all")
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=axis, keepdims=keepdims)))
+
+    def cumsum(self, axis: Any = None) -> Tensor:
+        """Running sums along `axis` (None: of the flattened tensor, as NumPy)."""
+        if axis is None:
+            return self.reshape(-1).cumsum(0)
+        return apply(P.cumsum, (self,), {"axis": _single_axis(self, axis, "cumsum")})
+
+    def cumprod(self, axis: Any = None) -> Tensor:
+        """Running products along `axis` (None: flattened), composed as prod over a triangular
+        mask so that the gradient is exact with zeros; O(n²) in the axis' length n."""
+        if axis is None:
+            return self.reshape(-1).cumprod(0)
+        axis = _single_axis(self, axis, "cumprod")
+        n = self.shape[axis] if self.ndim else 1
+        x = self.reshape(1) if self.ndim == 0 else self.swapaxes(axis, -1)
+        # rows[..., i, j] = x[..., j] for j ≤ i, else 1; the product over j is x₀·…·xᵢ
+        rows = where(np.tri(n, dtype=bool), x[..., None, :], 1.0)
+        out = rows.prod(-1)
+        return out.reshape(()) if self.ndim == 0 else out.swapaxes(axis, -1)
+
+    def softmax(self, axis: Any = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along `axis`, computed stably (fused; see primitives)."""
-        return apply(P.softmax, (self,), {"axis": axis})
+        if self.ndim == 0:  # one element: softmax is 1 (a function of x with zero gradient)
+            return self.reshape(1).softmax(0).reshape(())
+        return apply(P.softmax, (self,), {"axis": _single_axis(self, axis, "softmax")})
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, axis: Any = -1) -> Tensor:
         """x - logsumexp(x) along `axis`, computed stably (fused; see primitives)."""
-        return apply(P.log_softmax, (self,), {"axis": axis})
+        if self.ndim == 0:
+            return self.reshape(1).log_softmax(0).reshape(())
+        return apply(P.log_softmax, (self,), {"axis": _single_axis(self, axis, "log_softmax")})
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """log(sum(exp(x))) along `axis`, shifted by the (constant) max for stability."""
+        """log(sum(exp(x))) along `axis`, shifted by the (constant) max for stability;
+        -inf over an empty axis (the log of an empty sum), as NumPy and PyTorch."""
+        axis = _axis(self, axis, "logsumexp")
+        if _count(self.shape, axis) == 0:
+            return self.sum(axis, keepdims) - np.inf
         shift = self.max(axis, keepdims=True).data  # a constant: the shift cancels out
         shift = np.where(np.isfinite(shift), shift, 0)
         out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
-        return out if keepdims else out.reshape(_reduced_shape(self.shape, _axis(axis)))
+        return out if keepdims else out.reshape(_reduced_shape(self.shape, axis))
 
     # ----- shape operations ---------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -766,9 +995,87 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _axis(axis: Any) -> Any:
-    """NumPy accepts int, tuple or None; lists become tuples so params stay hashable."""
-    return tuple(axis) if isinstance(axis, list) else axis
+def _axis(x: Tensor, axis: Any, op: str) -> None | int | tuple[int, ...]:
+    """NumPy's axis argument in one form: None, a non-negative int, or a tuple of them.
+
+    Accepts ints (also np.int64), negative ones, tuples and lists; a 0-d tensor accepts axis 0
+    and -1 as NumPy does (reducing over it is the identity: axis None). Bad axes raise one line
+    naming the op and the shape.
+    """
+    if axis is None:
+        return None
+    ndim = x.ndim
+    several = isinstance(axis, (tuple, list))
+    axes = tuple(axis) if several else (axis,)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(
+                f"{op}: axis {int(a)} is out of range for a tensor of shape {x.shape} "
+                f"(ndim {ndim})")
+    if ndim == 0:
+        return None
+    normal = tuple(int(a) % ndim for a in axes)
+    if len(set(normal)) != len(normal):
+        raise ValueError(f"{op}: axis {tuple(axis)} names an axis twice (shape {x.shape})")
+    return normal if several else normal[0]
+
+
+def _single_axis(x: Tensor, axis: Any, op: str, allow_none: bool = False) -> int | None:
+    """One axis as a non-negative int (0 for a 0-d tensor), or None where the op allows it."""
+    if axis is None and allow_none:
+        return None
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise TypeError(f"{op}: axis must be one int, got {axis!r}")
+    normal = _axis(x, axis, op)
+    return 0 if normal is None else normal
+
+
+def _ddof(op: str, ddof: Any, correction: Any) -> float:
+    """NumPy's ddof= or PyTorch's correction= (the same number); NumPy's default, 0."""
+    if ddof is not None and correction is not None:
+        raise TypeError(f"{op}: pass ddof= (NumPy's name) or correction= (PyTorch's), not both")
+    value = ddof if ddof is not None else correction if correction is not None else 0
+    return _number(op, "ddof" if ddof is not None else "correction", value)
+
+
+def _number(op: str, name: str, value: Any) -> float:
+    """A real number argument (Python or NumPy, not a Tensor), checked."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+    return value
+
+
+# PyTorch's spellings of NumPy's arguments, added in one place to every method that takes an
+# axis: t.sum(dim=1, keepdim=True) is t.sum(axis=1, keepdims=True).
+_TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims"}
+_TAKES_AXIS = ("sum", "max", "min", "prod", "mean", "var", "std", "norm", "argmax", "argmin",
+               "any", "all", "cumsum", "cumprod", "softmax", "log_softmax", "logsumexp")
+
+
+def _torch_names(method: Callable) -> Callable:
+    """`method`, also accepting dim= for axis= and keepdim= for keepdims=."""
+    parameters = list(inspect.signature(method).parameters)
+    position = {name: parameters.index(name) - 1 for name in _TORCH_NAMES.values()
+                if name in parameters}  # where each may come positionally (after self)
+
+    @functools.wraps(method)
+    def with_torch_names(self, *args, **kwargs):
+        if "dim" in kwargs or "keepdim" in kwargs:
+            for torch_name, numpy_name in _TORCH_NAMES.items():
+                if torch_name not in kwargs:
+                    continue
+                if numpy_name in kwargs or len(args) > position.get(numpy_name, len(args)):
+                    raise TypeError(f"{method.__name__}: got both {numpy_name}= and "
+                                    f"{torch_name}= (PyTorch's name for it); pass one")
+                kwargs[numpy_name] = kwargs.pop(torch_name)
+        return method(self, *args, **kwargs)
+    return with_torch_names
+
+
+for _name in _TAKES_AXIS:
+    setattr(Tensor, _name, _torch_names(getattr(Tensor, _name)))
 
 
 def _index(index: Any) -> Any:
@@ -801,5 +1108,5 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     return apply(P.where, (np.asarray(_data(condition), dtype=bool), x, y))
 
 
-from . import anomaly, engine  # noqa: E402 - these modules need Tensor and Primitive defined
+from . import anomaly, engine, numpy_dispatch  # noqa: E402 - they need Tensor, Primitive
 from . import primitives as P  # noqa: E402

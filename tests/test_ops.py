@@ -2,6 +2,8 @@
 differences (autograd.gradcheck, and an independent helper that differentiates the NumPy
 reference), fused ops against their compositions, subgradient conventions and stability."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -63,6 +65,33 @@ def np_cross_entropy(z, target):
 
 def np_linear(x, w, b):
     return x @ w + b
+
+
+np_erf = np.vectorize(math.erf)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def np_softplus(x):
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+
+def np_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+
+
+def np_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def unit(*shape):
+    """In [-0.8, 0.8]: inside the domain of arcsin, arccos and arctanh."""
+    return rand(*shape, low=-0.8, high=0.8)
+
+
+def off_integers(*shape):
+    """k + 0.1..0.4 or k + 0.6..0.9: away from the jumps of floor, ceil, round and trunc."""
+    return RNG.integers(-3, 3, size=shape) + RNG.choice([0.25, 0.75], size=shape) + rand(
+        *shape, low=-0.15, high=0.15)
 
 
 # --- the independent finite-difference helper -------------------------------------------------
@@ -261,6 +290,109 @@ CASES = [
     case("linear-1d-input", ag.linear, np_linear, rand(3), rand(3, 2), rand(2)),
     case("linear-3d-input", ag.linear, np_linear, rand(2, 4, 3), rand(3, 2), rand(2)),
     case("linear-no-bias", lambda x, w: ag.linear(x, w), np.matmul, rand(4, 3), rand(3, 2)),
+    # trigonometric and hyperbolic
+    case("sin", lambda x: x.sin(), np.sin, rand(2, 3)),
+    case("cos", ag.cos, np.cos, rand(2, 3)),
+    case("tan", lambda x: x.tan(), np.tan, rand(2, 3, low=-1.2, high=1.2)),
+    case("arcsin", lambda x: x.arcsin(), np.arcsin, unit(2, 3)),
+    case("arccos", ag.arccos, np.arccos, unit(2, 3)),
+    case("arctan", lambda x: x.arctan(), np.arctan, rand(2, 3)),
+    case("sinh", lambda x: x.sinh(), np.sinh, rand(2, 3)),
+    case("cosh", ag.cosh, np.cosh, rand(2, 3)),
+    case("arcsinh", lambda x: x.arcsinh(), np.arcsinh, rand(2, 3)),
+    case("arccosh", lambda x: x.arccosh(), np.arccosh, rand(2, 3, low=1.2, high=3.0)),
+    case("arctanh", ag.arctanh, np.arctanh, unit(2, 3)),
+    # exponentials, logarithms, powers
+    case("log1p", lambda x: x.log1p(), np.log1p, positive(2, 3)),
+    case("expm1", ag.expm1, np.expm1, rand(2, 3)),
+    case("log2", lambda x: x.log2(), np.log2, positive(2, 3)),
+    case("log10", ag.log10, np.log10, positive(2, 3)),
+    case("exp2", lambda x: x.exp2(), np.exp2, rand(2, 3)),
+    case("erf", lambda x: x.erf(), np_erf, rand(2, 3)),
+    case("erfc", ag.erfc, lambda x: 1 - np_erf(x), rand(2, 3)),
+    case("square", lambda x: x.square(), np.square, rand(2, 3)),
+    case("reciprocal", ag.reciprocal, np.reciprocal, positive(2, 3)),
+    case("rsqrt", lambda x: x.rsqrt(), lambda x: 1 / np.sqrt(x), positive(2, 3)),
+    # piecewise constant (zero gradient away from the jumps, and at them: see SUBGRADIENTS)
+    case("sign", lambda x: x.sign(), np.sign, away(2, 3)),
+    case("floor", ag.floor, np.floor, off_integers(2, 3)),
+    case("ceil", lambda x: x.ceil(), np.ceil, off_integers(2, 3)),
+    case("round", lambda x: x.round(), np.round, off_integers(2, 3)),
+    case("round-decimals", lambda x: ag.round(x, 1), lambda x: np.round(x, 1),
+         np.array([0.123, -1.26, 2.0])),
+    case("trunc", lambda x: x.trunc(), np.trunc, off_integers(2, 3)),
+    case("floor_divide-//", lambda x, y: x // y, SAME, off_integers(2, 3), np.ones(3)),
+    case("mod-%", lambda x, y: x % y, SAME, off_integers(2, 3) * 1.7, np.array([1.1, -1.3, 2.1])),
+    case("rmod-number%x", lambda y: 5.0 % y, SAME, np.array([1.1, -1.3, 2.1])),
+    case("mod-function", ag.mod, np.mod, off_integers(4) * 1.7, np.array([1.1])),
+    case("fmod", ag.fmod, np.fmod, off_integers(2, 3) * 1.7, np.array([1.1, -1.3, 2.1])),
+    case("remainder-method", lambda x, y: x.remainder(y), np.remainder, off_integers(3) * 1.7,
+         np.array([-1.3])),
+    # activations
+    case("softplus", lambda x: x.softplus(), np_softplus, rand(2, 3, low=-5, high=5)),
+    case("silu", lambda x: x.silu(), lambda x: x * np_sigmoid(x), rand(2, 3)),
+    case("gelu-exact", lambda x: x.gelu(), lambda x: 0.5 * x * (1 + np_erf(x / np.sqrt(2))),
+         rand(2, 3, low=-3, high=3)),
+    case("gelu-tanh", lambda x: ag.gelu(x, approximate="tanh"), np_gelu_tanh, rand(2, 3)),
+    case("elu", lambda x: x.elu(), np_elu, away(2, 3)),
+    case("elu-alpha", lambda x: ag.elu(x, alpha=0.5), lambda x: np_elu(x, 0.5), away(2, 3)),
+    case("selu", lambda x: x.selu(), lambda x: SELU_SCALE * np_elu(x, SELU_ALPHA), away(2, 3)),
+    case("celu", lambda x: x.celu(2.0), lambda x: np.where(x > 0, x, 2 * np.expm1(x / 2)),
+         away(2, 3)),
+    case("leaky_relu", lambda x: x.leaky_relu(), lambda x: np.where(x > 0, x, 0.01 * x),
+         away(2, 3)),
+    case("leaky_relu-slope", lambda x: ag.leaky_relu(x, 0.2),
+         lambda x: np.where(x > 0, x, 0.2 * x), away(5)),
+    case("hardtanh", lambda x: x.hardtanh(), lambda x: np.clip(x, -1, 1),
+         np.array([-1.5, -0.7, 0.3, 0.9, 1.4])),
+    case("relu6", lambda x: x.relu6(), lambda x: np.clip(x, 0, 6),
+         np.array([-1.5, 0.7, 3.3, 5.9, 6.4])),
+    case("logsigmoid", lambda x: x.logsigmoid(), lambda x: np.log(np_sigmoid(x)),
+         rand(2, 3, low=-5, high=5)),
+    # two-argument functions
+    case("logaddexp", ag.logaddexp, np.logaddexp, rand(2, 3), rand(3)),
+    case("logaddexp2", lambda x, y: x.logaddexp2(y), np.logaddexp2, rand(2, 1), rand(3)),
+    case("arctan2", ag.arctan2, np.arctan2, rand(2, 3), away(2, 3)),
+    case("hypot", lambda x, y: x.hypot(y), np.hypot, away(2, 3), rand(3)),
+    case("nan_to_num-finite", lambda x: x.nan_to_num(), np.nan_to_num, rand(2, 3)),
+    case("clone", lambda x: x.clone(), np.copy, rand(2, 3)),
+    # reductions
+    case("prod-all", lambda x: x.prod(), np.prod, rand(2, 3)),
+    case("prod-axis1", lambda x: ag.prod(x, axis=1), lambda x: x.prod(1), rand(3, 4)),
+    case("prod-one-zero", lambda x: x.prod(1), lambda x: x.prod(1),
+         np.array([[0.0, 1.5, -2.0], [0.7, 1.1, 0.9]])),
+    case("prod-two-zeros", lambda x: x.prod(), np.prod, np.array([0.0, 1.5, 0.0, 2.0])),
+    case("prod-axis-tuple-keepdims", lambda x: x.prod((0, 2), keepdims=True),
+         lambda x: x.prod((0, 2), keepdims=True), rand(2, 3, 2)),
+    case("var-ddof1", lambda x: x.var(ddof=1), lambda x: np.var(x, ddof=1), rand(3, 4)),
+    case("var-correction1-axis0", lambda x: x.var(0, correction=1),
+         lambda x: np.var(x, 0, ddof=1), rand(3, 4)),
+    case("std-all", lambda x: x.std(), np.std, rand(3, 4)),
+    case("std-axis1-ddof1-keepdims", lambda x: ag.std(x, axis=1, ddof=1, keepdims=True),
+         lambda x: np.std(x, axis=1, ddof=1, keepdims=True), rand(3, 4)),
+    case("norm-vector-2", lambda x: x.norm(), np.linalg.norm, rand(5)),
+    case("norm-vector-1", lambda x: x.norm(1), lambda x: np.linalg.norm(x, 1), away(5)),
+    case("norm-vector-inf", lambda x: x.norm(np.inf), lambda x: np.linalg.norm(x, np.inf),
+         distinct(5)),
+    case("norm-vector--inf", lambda x: ag.norm(x, -np.inf),
+         lambda x: np.linalg.norm(x, -np.inf), distinct(5) + 0.1),
+    case("norm-frobenius", lambda x: x.norm("fro"), lambda x: np.linalg.norm(x, "fro"),
+         rand(3, 4)),
+    case("norm-rows", lambda x: x.norm(axis=1), lambda x: np.linalg.norm(x, axis=1), rand(3, 4)),
+    case("cumsum-axis1", lambda x: x.cumsum(1), lambda x: np.cumsum(x, 1), rand(3, 4)),
+    case("cumsum-flat", ag.cumsum, np.cumsum, rand(2, 3)),
+    case("cumprod-axis0", lambda x: x.cumprod(0), lambda x: np.cumprod(x, 0), rand(3, 4)),
+    case("cumprod-with-zeros", lambda x: x.cumprod(-1), lambda x: np.cumprod(x, -1),
+         np.array([[1.5, 0.0, -2.0, 0.7], [0.0, 0.0, 1.3, 2.0]])),
+    case("cumprod-flat", ag.cumprod, np.cumprod, rand(2, 3)),
+    case("mean-dim-keepdim", lambda x: x.mean(dim=1, keepdim=True),
+         lambda x: x.mean(1, keepdims=True), rand(3, 4)),
+    case("sum-0d-axis0", lambda x: x.sum(0), lambda x: np.sum(x, 0), rand()),
+    case("mean-0d-axis-1", lambda x: x.mean(-1), np.mean, rand()),
+    case("logsumexp-0d-axis0", lambda x: x.logsumexp(0), lambda x: np_logsumexp(x, 0), rand()),
+    case("max-0d-axis0", lambda x: x.max(axis=0), lambda x: np.max(x, axis=0), rand()),
+    case("softmax-0d", lambda x: x.softmax(), lambda x: np.ones(()), rand()),
+    case("mean-axis-int64", lambda x: x.mean(axis=np.int64(1)), lambda x: x.mean(1), rand(3, 4)),
 ]
 
 
@@ -293,6 +425,27 @@ def test_gradient_matches_numeric_gradient_of_numpy_reference(op, reference, inp
         np.testing.assert_allclose(a.data, n, rtol=1e-5, atol=1e-6)
 
 
+def first_derivative(op, inputs):
+    """f(x) = Σᵢ wᵢ·∂(v·op(x))/∂xᵢ for fixed random v and wᵢ, built with create_graph: its
+    gradient is a Hessian-vector product, so gradchecking f checks every VJP's own VJPs."""
+    rng = np.random.default_rng(4)
+    v = rng.standard_normal(np.shape(op(*[Tensor(x) for x in inputs])))
+    w = [rng.standard_normal(np.shape(x)) for x in inputs]
+
+    def f(*xs):
+        with ag.enable_grad():
+            xs = [x if x.requires_grad else Tensor(x.data, requires_grad=True) for x in xs]
+            grads = ag.grad((op(*xs) * v).sum(), xs, create_graph=True, allow_unused=True)
+        return sum((g * wi).sum() for g, wi in zip(grads, w) if g is not None)
+    return f
+
+
+@pytest.mark.parametrize(("op", "reference", "inputs"), CASES)
+def test_second_order_gradcheck(op, reference, inputs):
+    """The VJPs differentiated again (create_graph=True) agree with finite differences."""
+    assert ag.gradcheck(first_derivative(op, inputs), inputs, atol=1e-4)
+
+
 # --- Hypothesis: broadcasting pairs and matmul signatures --------------------------------------
 FLOATS = st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False)
 DENOMINATORS = st.floats(0.5, 2.0)
@@ -301,7 +454,13 @@ BINARY = {
     "sub": (lambda x, y: x - y, FLOATS),
     "mul": (lambda x, y: x * y, FLOATS),
     "div": (lambda x, y: x / y, DENOMINATORS),
+    "logaddexp": (ag.logaddexp, FLOATS),
+    "logaddexp2": (ag.logaddexp2, FLOATS),
+    "arctan2": (ag.arctan2, DENOMINATORS),
+    "hypot": (ag.hypot, DENOMINATORS),
 }
+NUMPY_BINARY = {"logaddexp": np.logaddexp, "logaddexp2": np.logaddexp2, "arctan2": np.arctan2,
+                "hypot": np.hypot}
 
 
 def check_against_numpy(op, reference, inputs):
@@ -325,7 +484,7 @@ def test_broadcasting_binary_ops(name, data, shapes):
     x = data.draw(hnp.arrays(np.float64, shapes.input_shapes[0], elements=FLOATS), label="x")
     y = data.draw(hnp.arrays(np.float64, shapes.input_shapes[1], elements=second_elements),
                   label="y")
-    check_against_numpy(op, op, [x, y])
+    check_against_numpy(op, NUMPY_BINARY.get(name, op), [x, y])
 
 
 @settings(max_examples=30, deadline=None)
@@ -378,6 +537,19 @@ FUSED = [
     pytest.param(lambda x: x.var(0), lambda x: ((x - x.mean(0)) ** 2).mean(0), rand(3, 4),
                  id="var=mean((x-mean)^2)"),
     pytest.param(lambda x: x.mean(1), lambda x: x.sum(1) / 4, rand(3, 4), id="mean=sum/n"),
+    pytest.param(lambda x: x.softplus(), lambda x: (1 + x.exp()).log(), rand(3, 4, low=-5, high=5),
+                 id="softplus=log(1+exp)"),
+    pytest.param(lambda x: x.elu(0.7), lambda x: ag.where(x > 0, x, 0.7 * (x.exp() - 1)),
+                 away(3, 4), id="elu=where(x>0,x,a(exp-1))"),
+    pytest.param(lambda x: x.logsigmoid(), lambda x: x.sigmoid().log(), rand(3, 4),
+                 id="logsigmoid=log(sigmoid)"),
+    pytest.param(lambda x: x.prod(1), lambda x: x[:, 0] * x[:, 1] * x[:, 2] * x[:, 3],
+                 rand(3, 4), id="prod=x0*x1*x2*x3"),
+    pytest.param(lambda x: x.std(0), lambda x: x.var(0).sqrt(), rand(3, 4), id="std=sqrt(var)"),
+    pytest.param(lambda x: x.norm(axis=1), lambda x: (x * x).sum(1).sqrt(), rand(3, 4),
+                 id="norm=sqrt(sum(x^2))"),
+    pytest.param(lambda x: x.cumsum(1), lambda x: x @ np.triu(np.ones((4, 4))), rand(3, 4),
+                 id="cumsum=x@triu(1)"),
     pytest.param(lambda x: ag.softmax_cross_entropy(x, LABELS),
                  lambda x: composed_cross_entropy(x, LABELS), rand(4, 3),
                  id="cross_entropy=-(onehot*log_softmax).sum(1).mean()"),
@@ -408,6 +580,20 @@ def test_linear_matches_matmul_plus_bias():
         np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
 
 
+# --- dtypes: float32 stays float32 through every new op ----------------------------------------
+FLOAT32_OPS = """sin cos tan arctan sinh cosh arcsinh log1p expm1 exp2 erf erfc square softplus silu
+gelu elu selu celu leaky_relu hardtanh relu6 logsigmoid sign floor ceil round trunc clone
+nan_to_num prod std var norm cumsum cumprod logsumexp""".split()
+
+
+@pytest.mark.parametrize("name", FLOAT32_OPS)
+def test_float32_stays_float32(name):
+    x = Tensor(np.array([[0.3, 0.6], [0.2, 0.4]], dtype=np.float32), requires_grad=True)
+    out = getattr(x, name)()
+    out.sum().backward()
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32, name
+
+
 # --- subgradient conventions --------------------------------------------------------------------
 def gradient_of_sum(op, x):
     leaf = Tensor(x, requires_grad=True)
@@ -432,6 +618,38 @@ SUBGRADIENTS = [
                  [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], id="max-axis1-ties-per-row"),
     pytest.param(lambda x: x.clip(-1.0, 1.0), np.array([-2.0, -1.0, 0.0, 1.0, 2.0]),
                  [0.0, 1.0, 1.0, 1.0, 0.0], id="clip-passes-at-bounds"),
+    # piecewise constant ops: 0 everywhere, at their jumps too
+    pytest.param(lambda x: x.sign(), KINKS, [0.0, 0.0, 0.0], id="sign'=0-also-at-0"),
+    pytest.param(lambda x: x.floor() + x.ceil() + x.trunc(), np.array([-1.0, 0.0, 2.0]),
+                 [0.0, 0.0, 0.0], id="floor'=ceil'=trunc'=0-at-integers"),
+    pytest.param(lambda x: x.round(), np.array([0.5, 1.5, -2.5]), [0.0, 0.0, 0.0],
+                 id="round'=0-at-halves"),
+    pytest.param(lambda x: x // 2.0, np.array([2.0, 3.0]), [0.0, 0.0], id="floor_divide'=0"),
+    pytest.param(lambda x: x % 2.0, np.array([2.0, 3.0]), [1.0, 1.0], id="mod'=1-also-at-jumps"),
+    # kinks of the activations: the same side as relu'(0) = 0 where PyTorch agrees
+    pytest.param(lambda x: x.leaky_relu(0.1), KINKS, [0.1, 0.1, 1.0], id="leaky_relu'(0)=slope"),
+    pytest.param(lambda x: x.elu(2.0), np.array([0.0, 1.0]), [2.0, 1.0], id="elu'(0)=alpha"),
+    pytest.param(lambda x: x.hardtanh(), np.array([-2.0, -1.0, 0.0, 1.0, 2.0]),
+                 [0.0, 0.0, 1.0, 0.0, 0.0], id="hardtanh'=0-at-bounds"),
+    pytest.param(lambda x: x.relu6(), np.array([0.0, 3.0, 6.0]), [0.0, 1.0, 0.0],
+                 id="relu6'(0)=relu6'(6)=0"),
+    pytest.param(lambda x: x.nan_to_num(), np.array([np.nan, np.inf, -np.inf, 1.5]),
+                 [0.0, 0.0, 0.0, 1.0], id="nan_to_num'=0-where-replaced"),
+    # norms at 0: the subgradient 0
+    pytest.param(lambda x: x.norm(), np.zeros(3), [0.0, 0.0, 0.0], id="norm'(0)=0"),
+    pytest.param(lambda x: x.norm(1), np.zeros(2), [0.0, 0.0], id="norm1'(0)=0"),
+    pytest.param(lambda x: x.norm(np.inf), np.zeros(2), [0.0, 0.0], id="norm-inf'(0)=0"),
+    pytest.param(lambda x: x.hypot(0.0), np.zeros(2), [0.0, 0.0], id="hypot'(0,0)=0"),
+    pytest.param(lambda x: x.std(), np.full(3, 1.5), [0.0, 0.0, 0.0], id="std'=0-when-equal"),
+    # products with zeros: exact, never out / x
+    pytest.param(lambda x: x.prod(), np.array([2.0, 0.0, 3.0]), [0.0, 6.0, 0.0],
+                 id="prod-one-zero"),
+    pytest.param(lambda x: x.prod(), np.array([0.0, 2.0, 0.0]), [0.0, 0.0, 0.0],
+                 id="prod-two-zeros"),
+    pytest.param(lambda x: x.prod(), np.array([1e-300, 1e-300, 1e300]), [1.0, 1.0, 0.0],
+                 id="prod-underflowing-product-still-exact"),
+    pytest.param(lambda x: x.cumprod(), np.array([2.0, 0.0, 3.0]), [1.0, 8.0, 0.0],
+                 id="cumprod-with-a-zero"),
 ]
 
 

@@ -18,7 +18,9 @@ graph pictures and the ledger.
 
 Subgradient conventions: relu'(0) = 0, |x|'(0) = 0, and `max` and `min` split the gradient
 evenly between tied extremes. (`maximum`, `minimum` and `clip` are composed from `where`; see
-Tensor.)
+Tensor.) The piecewise-constant ops (sign, floor, ceil, round, trunc, floor_divide) have a zero
+gradient everywhere, their jumps included; `norm` and `hypot` take the subgradient 0 at 0;
+`prod` never divides by x, so it is exact with zeros. The README's table lists them all.
 
 The table is split by section, one module each (elementwise, linalg, reductions, shape,
 softmax); every primitive is re-exported here, so `autograd.primitives.exp` is the name to use.

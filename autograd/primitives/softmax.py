@@ -14,6 +14,8 @@ from .elementwise import exp
 # on a batch of 64 rows of 10 logits, the wrappers cost more than the arithmetic.
 def _softmax(x, axis):
     """exp(x - max) / Σ exp(x - max): the shift cancels and keeps exp from overflowing."""
+    if x.shape[axis] == 0:  # nothing to normalise (and no max to shift by)
+        return np.empty_like(x)
     e = x - np.maximum.reduce(x, axis=axis, keepdims=True)
     np.exp(e, out=e)
     e /= np.add.reduce(e, axis=axis, keepdims=True)
@@ -22,6 +24,8 @@ def _softmax(x, axis):
 
 def _log_softmax(x, axis):
     """(x - max) - ln Σ exp(x - max)."""
+    if x.shape[axis] == 0:
+        return np.empty_like(x)
     shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
