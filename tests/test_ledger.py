@@ -3,6 +3,7 @@ finite differences of its forward (a second check of the derivative table)."""
 
 import numpy as np
 import pytest
+from test_ops_shape_linalg import LEDGER_RECIPES as SHAPE_LINALG_RECIPES
 
 import autograd
 from autograd import Tensor
@@ -51,6 +52,7 @@ RECIPES = [
     ("log_softmax", (normal(2, 3),), {"axis": 0}),
     ("softmax_cross_entropy", (normal(3, 4), np.array([0, 3, 1])), {}),
 ]
+RECIPES += SHAPE_LINALG_RECIPES  # joining, linear algebra (every input checked there as well)
 PRIMITIVES = {v.name: v for v in vars(P).values() if isinstance(v, Primitive)}
 CASES = [(name, inputs, params, wrt) for name, inputs, params in RECIPES
          for wrt, vjp in enumerate(PRIMITIVES[name].vjps) if vjp is not None]
