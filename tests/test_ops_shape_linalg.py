@@ -3,7 +3,10 @@
 differences, second order through create_graph, every new primitive's local Jacobian, Hypothesis
 strategies for axes, broadcasting and einsum subscripts, and a one-line error for bad input."""
 
+import functools
+import re
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -594,3 +597,25 @@ def test_numpy_dispatch_names_exist():
         assert callable(getattr(ag, name)) and hasattr(np, name), name
     for name in ["inv", "det", "slogdet", "solve"]:
         assert getattr(ag.linalg, name) is getattr(ag, name) and hasattr(np.linalg, name)
+
+
+def test_readme_rows_name_real_operations():
+    """Every operation named in the README's joining, shape, linear algebra and indexing rows
+    exists: in autograd (dotted names such as linalg.inv too) or as a Tensor method."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    rows = [line for line in readme.splitlines()
+            if line.startswith(("| joining |", "| more shape |", "| linear algebra |",
+                                "| indexing |"))]
+    assert len(rows) == 4
+    codes = [code.split() for row in rows for code in re.findall(r"`([^`]+)`", row)]
+    names = [name for code in codes  # lists of names, not code such as `t[i] = v`
+             if all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) for name in code)
+             for name in code]
+    assert len(names) > 40
+    for name in names:
+        owner, _, rest = name.partition(".")
+        if owner in ("autograd", "Tensor"):  # autograd.split, Tensor.repeat
+            assert hasattr(ag if owner == "autograd" else Tensor, rest), name
+            continue
+        found = functools.reduce(lambda obj, part: getattr(obj, part, None), name.split("."), ag)
+        assert callable(found) or hasattr(Tensor, name), name
