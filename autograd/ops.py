@@ -452,7 +452,8 @@ SlogdetResult = collections.namedtuple("SlogdetResult", "sign logabsdet")
 def slogdet(a: Any) -> SlogdetResult:
     """(sign, log|det|) as NumPy's; the sign is a constant, log|det| is differentiable."""
     a = _square("slogdet", a)
-    return SlogdetResult(Tensor._wrap(np.linalg.slogdet(a.data)[0]), apply(P.slogdet, (a,)))
+    sign = np.asarray(np.linalg.slogdet(a.data)[0])
+    return SlogdetResult(Tensor._wrap(sign), apply(P.slogdet, (a,)))
 
 
 def solve(a: Any, b: Any) -> Tensor:

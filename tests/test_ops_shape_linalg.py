@@ -619,3 +619,11 @@ def test_readme_rows_name_real_operations():
             continue
         found = functools.reduce(lambda obj, part: getattr(obj, part, None), name.split("."), ag)
         assert callable(found) or hasattr(Tensor, name), name
+
+
+def test_slogdet_gives_a_constant_sign_and_a_differentiable_log():
+    x = Tensor(NEGATIVE_DET, requires_grad=True)
+    sign, logabsdet = ag.linalg.slogdet(x)
+    assert isinstance(sign.data, np.ndarray) and sign.item() == -1.0 and not sign.requires_grad
+    logabsdet.backward()
+    np.testing.assert_allclose(x.grad.data, np.linalg.inv(NEGATIVE_DET).T, rtol=1e-12)

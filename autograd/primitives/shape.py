@@ -13,7 +13,7 @@ from ..tensor import Primitive
 # --- shape operations ---------------------------------------------------------------------------
 def _scatter(g, index, shape):
     """Zeros of `shape` with g added at `index` (repeated indices add up)."""
-    out = np.zeros(shape, dtype=g.dtype)
+    out = np.zeros_like(g, shape=shape)
     if _is_basic(index):
         out[index] = g
     else:
