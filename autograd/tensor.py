@@ -8,7 +8,6 @@ over the output, so a graph is freed by reference counting alone once nobody hol
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import itertools
 from collections.abc import Callable, Sequence
@@ -602,7 +601,7 @@ class Tensor:
         reps = tuple(int(r) for r in np.atleast_1d(reps))
         if any(r < 0 for r in reps):
             raise ValueError(f"tile: reps must be non-negative, got {reps}")
-        ndim = builtins.max(self.ndim, len(reps))
+        ndim = max(self.ndim, len(reps))
         shape = (1,) * (ndim - self.ndim) + self.shape
         reps = (1,) * (ndim - len(reps)) + reps
         interleaved = [d for pair in zip((1,) * ndim, shape) for d in pair]
@@ -621,7 +620,7 @@ class Tensor:
                 raise ValueError(f"split: split_size must be positive, got {size}")
             return self._pieces(range(size, n, size), a)
         sizes = [int(s) for s in split_size_or_sections]
-        if builtins.sum(sizes) != n or any(s < 0 for s in sizes):
+        if sum(sizes) != n or any(s < 0 for s in sizes):
             raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, "
                              f"the length of axis {a} of shape {self.shape}")
         return self._pieces(np.cumsum(sizes)[:-1].tolist(), a)
@@ -631,7 +630,7 @@ class Tensor:
         if int(chunks) <= 0:
             raise ValueError(f"chunk: chunks must be positive, got {chunks}")
         n = self.shape[_axis_tuple("chunk", dim, self.ndim)[0]]
-        return self.split(builtins.max(-(-n // int(chunks)), 1), dim)
+        return self.split(max(-(-n // int(chunks)), 1), dim)
 
     def _pieces(self, cuts: Any, axis: int) -> list[Tensor]:
         """The slices between consecutive cuts along `axis`. Each is its own small node (a basic

@@ -441,6 +441,14 @@ def test_einsum_random_subscripts(problem):
                         lambda *xs: np.einsum(subscripts, *xs), operands)
 
 
+@settings(max_examples=20, deadline=None)
+@given(problem=einsum_problems())
+def test_einsum_random_subscripts_second_order(problem):
+    """The einsum VJPs, themselves einsums, differentiate again (create_graph)."""
+    subscripts, operands = problem
+    assert ag.gradcheck(gradient_of(lambda *xs: ag.einsum(subscripts, *xs)), operands)
+
+
 # --- conventions ---------------------------------------------------------------------------------
 def test_det_gradient_is_the_cofactor_matrix_even_at_singular_matrices():
     """det'(A) = cof(A): [[d, -c], [-b, a]] for 2×2, also at rank 1; 0 at rank ≤ n - 2."""

@@ -3,7 +3,6 @@ determinant and solve."""
 
 from __future__ import annotations
 
-import builtins
 import functools
 import string
 
@@ -70,7 +69,7 @@ def einsum_labels(subscripts: str, ndims: tuple[int, ...]) -> tuple[tuple[str, .
         raise ValueError(f"{subscripts!r} may only hold letters, ',', '->' and '...'")
     spare = (c for c in string.ascii_letters if c not in letters)
     widths = [ndim - len(t.replace("...", "")) for t, ndim in zip(terms, ndims) if "..." in t]
-    ellipsis = "".join(next(spare) for _ in range(builtins.max(widths, default=0)))
+    ellipsis = "".join(next(spare) for _ in range(max(widths, default=0)))
     labels = []
     for term, ndim in zip(terms, ndims):
         width = ndim - len(term.replace("...", ""))  # the axes this operand's '...' covers

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import builtins
 import functools
 
 import numpy as np
 
-from ..tensor import Primitive
+from ..tensor import Primitive, _along_axis
 
 
 # --- shape operations ---------------------------------------------------------------------------
@@ -69,15 +68,10 @@ def variadic(name: str, forward, math: str, rule) -> Primitive:
     return op
 
 
-def _along(axis: int, index) -> tuple:
-    """An index that applies `index` (an int or a slice) to one axis and keeps the others."""
-    return (slice(None),) * axis + (index,)
-
-
 def _concatenate_vjp(i, g, out, *xs, axis):
     """Input i's slice of g along `axis` (a view: concatenate's backward is slicing)."""
-    start = builtins.sum(x.shape[axis] for x in xs[:i])
-    return g[_along(axis, slice(start, start + xs[i].shape[axis]))]
+    start = sum(x.shape[axis] for x in xs[:i])
+    return g[_along_axis(axis, slice(start, start + xs[i].shape[axis]))]
 
 
 concatenate = variadic("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
@@ -85,7 +79,7 @@ concatenate = variadic("concatenate", lambda *xs, axis: np.concatenate(xs, axis=
                        _concatenate_vjp)
 stack = variadic("stack", lambda *xs, axis: np.stack(xs, axis=axis),
                  "d stack(x₁, …, xₙ) = stack(dx₁, …, dxₙ): input i gets g[…, i, …]",
-                 lambda i, g, out, *xs, axis: g[_along(axis, i)])
+                 lambda i, g, out, *xs, axis: g[_along_axis(axis, i)])
 flip = Primitive("flip", lambda x, axis: np.flip(x, axis), "d flip(x) = flip(dx)",
                  lambda g, out, x, axis: flip(g, axis=axis))
 roll = Primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis),
@@ -111,11 +105,11 @@ def _pad_vjp(g, out, x, widths, mode, value):
 
 
 def _fold(g, axis, n, before, after, mode):
-    centre = g[_along(axis, slice(before, before + n))]
+    centre = g[_along_axis(axis, slice(before, before + n))]
     if mode == "constant":
         return centre
-    head = g[_along(axis, slice(0, before))]
-    tail = g[_along(axis, slice(before + n, before + n + after))]
+    head = g[_along_axis(axis, slice(0, before))]
+    tail = g[_along_axis(axis, slice(before + n, before + n + after))]
     if mode == "edge":  # every padded cell copied the first (last) cell
         head, tail = head.sum(axis=axis, keepdims=True), tail.sum(axis=axis, keepdims=True)
         head_at, tail_at = (0, n - 1), (n - 1, 0)
@@ -143,7 +137,7 @@ pad = Primitive("pad", _pad, "d pad(x) = pad(dx): g's centre, plus what padded c
 def _embed_diagonal(d, shape, offset, axis1, axis2):
     """Zeros of `shape` with d written on the diagonal (the adjoint of np.diagonal)."""
     out = np.zeros_like(d, shape=shape)
-    rows = np.arange(d.shape[-1]) + builtins.max(-offset, 0)
+    rows = np.arange(d.shape[-1]) + max(-offset, 0)
     np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, rows + offset] = d
     return out
 
