@@ -472,7 +472,7 @@ def take(a: Any, indices: Any, axis: int | None = None) -> Tensor:
     return _as_tensor(a).take(indices, axis)
 
 
-def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Tensor:
+def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Tensor:
     """NumPy's take_along_axis (e.g. with argsort's indices): one integer-indexing node."""
     x = _as_tensor(arr)
     if axis is None:

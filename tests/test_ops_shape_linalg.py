@@ -186,6 +186,7 @@ CASES = [
     same("take-flat", lambda m, x: m.take(x, [5, 0, 5]), rand(2, 3)),
     same("take-axis", lambda m, x: m.take(x, np.array([[1, 1], [0, 2]]), axis=1), rand(2, 3)),
     same("take_along_axis-argsort", lambda m, x: m.take_along_axis(x, ORDER, 1), distinct(3, 4)),
+    same("take_along_axis-default-last", lambda m, x: m.take_along_axis(x, ORDER), distinct(3, 4)),
     same("take_along_axis-None", lambda m, x: m.take_along_axis(x, np.array([3, 3, 0]), None),
          rand(2, 2)),
     same("take_along_axis-broadcast", lambda m, x: m.take_along_axis(x, np.array([[1], [0]]), 0),
@@ -635,3 +636,27 @@ def test_slogdet_gives_a_constant_sign_and_a_differentiable_log():
     assert isinstance(sign.data, np.ndarray) and sign.item() == -1.0 and not sign.requires_grad
     logabsdet.backward()
     np.testing.assert_allclose(x.grad.data, np.linalg.inv(NEGATIVE_DET).T, rtol=1e-12)
+
+
+FLOAT32_OPS = {
+    "concatenate": lambda x: ag.concatenate([x, x], 1), "stack": lambda x: ag.stack([x, x]),
+    "pad-reflect": lambda x: ag.pad(x, 1, mode="reflect"),
+    "pad-constant": lambda x: ag.pad(x, 1, constant_values=0.5),
+    "einsum-diagonal": lambda x: ag.einsum("ii->i", x),
+    "einsum-three": lambda x: ag.einsum("ij,jk,kl", x, x, x),
+    "inv": ag.inv, "det": ag.det, "slogdet": lambda x: ag.slogdet(x)[1],
+    "solve": lambda x: ag.solve(x, np.ones(3, np.float32)), "tril": ag.tril,
+    "diagonal": ag.diagonal, "take": lambda x: x.take([1, 1]), "roll": lambda x: x.roll(1),
+    "flip": ag.flip, "tensordot": lambda x: ag.tensordot(x, x), "outer": lambda x: ag.outer(x, x),
+    "masked_fill": lambda x: x.masked_fill(x.data > 3, 1.0), "repeat": lambda x: x.repeat(2, 0),
+    "tile": lambda x: x.tile(2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_OPS))
+def test_float32_stays_float32(name):
+    """float32 in, float32 out, float32 gradient (the engine's dtype rule)."""
+    x = Tensor(matrix(3, 3).astype(np.float32), requires_grad=True)
+    out = FLOAT32_OPS[name](x)
+    out.sum().backward()
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
