@@ -546,7 +546,7 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> Tensor:
         """PyTorch's expand_dims with one axis."""
-        return self.expand_dims(int(dim))
+        return self.expand_dims(_axis_tuple("unsqueeze", dim, self.ndim + 1)[0])
 
     def moveaxis(self, source: Any, destination: Any) -> Tensor:
         """Move axes to new positions, the others keeping their order (a transpose)."""
@@ -759,7 +759,8 @@ def _axis_tuple(op: str, axis: Any, ndim: int, unique: bool = True) -> tuple[int
     axes = tuple(np.atleast_1d(np.asarray(axis)).tolist())
     for a in axes:
         if not isinstance(a, int) or not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a!r} is out of range for {ndim} axes")
+            raise ValueError(f"{op}: axis {a!r} is out of range for {ndim} axes (valid axes: "
+                             f"{-ndim} to {ndim - 1})")
     axes = tuple(a % ndim for a in axes)
     if unique and len(set(axes)) != len(axes):
         raise ValueError(f"{op}: axis {axis} repeats an axis")
