@@ -380,6 +380,29 @@ def test_axis_arguments(data, shape):
                         [x])
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
+def test_pad_tile_and_repeat_with_drawn_arguments(data, shape):
+    """pad in every mode with drawn widths (reflect: below the axis length), tile with drawn
+    reps, repeat with a drawn count or counts along a drawn axis."""
+    x = draw_array(data, shape)
+    mode = data.draw(st.sampled_from(["constant", "edge", "reflect"]), label="mode")
+    limit = {"constant": lambda n: 3, "edge": lambda n: 3 if n else 0,
+             "reflect": lambda n: min(n - 1, 3)}[mode]
+    widths = tuple(tuple(data.draw(st.integers(0, max(limit(n), 0)), label=f"width {a}")
+                         for _ in range(2)) for a, n in enumerate(shape)) or 0  # 0-d: 0
+    check_against_numpy(lambda x: ag.pad(x, widths, mode=mode),
+                        lambda x: np.pad(x, widths, mode=mode), [x])
+    reps = tuple(data.draw(st.lists(st.integers(0, 2), max_size=4), label="reps"))
+    check_against_numpy(lambda x: ag.tile(x, reps), lambda x: np.tile(x, reps), [x])
+    if shape:
+        axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+        counts = data.draw(st.integers(0, 3) | st.lists(st.integers(0, 3), min_size=shape[axis],
+                                                        max_size=shape[axis]), label="repeats")
+        check_against_numpy(lambda x: ag.repeat(x, counts, axis),
+                            lambda x: np.repeat(x, counts, axis), [x])
+
+
 @settings(max_examples=25, deadline=None)
 @given(data=st.data(), shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2,
                                                                  max_side=2))

@@ -89,6 +89,7 @@ roll = Primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis),
 
 
 def _pad(x, widths, mode, value):
+    widths = widths or 0  # a 0-d x has no widths; NumPy takes 0 for it
     if mode == "constant":
         return np.pad(x, widths, mode="constant", constant_values=value)
     return np.pad(x, widths, mode=mode)
