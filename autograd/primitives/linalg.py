@@ -157,16 +157,30 @@ def _cofactor(a):
 
 def _det_vjp(g, out, a):
     """g · cof(A). Recorded (create_graph) as g · det(A) · A⁻ᵀ, which needs A invertible."""
-    if isinstance(a, Tensor):
-        return (g * out)[..., None, None] * _mT(inv(a))
-    return np.asarray(g)[..., None, None] * _cofactor(a)
+    if not isinstance(a, Tensor):
+        return np.asarray(g)[..., None, None] * _cofactor(a)
+    return (g * out)[..., None, None] * _mT(_inverse_for("det's second derivative", a))
+
+
+def _slogdet_vjp(g, out, a):
+    """g · A⁻ᵀ."""
+    return g[..., None, None] * _mT(_inverse_for("slogdet's gradient", a))
+
+
+def _inverse_for(what, a):
+    """inv(a), or one clear error saying what needed it when a is singular."""
+    try:
+        return inv(a)
+    except ValueError:  # LinAlgError, or apply's ValueError about it
+        raise np.linalg.LinAlgError(f"{what} needs an invertible matrix, but the matrix of "
+                                    f"shape {a.shape} is singular") from None
 
 
 det = Primitive("det", np.linalg.det, "d det(A) = det(A) tr(A⁻¹ dA): the gradient is cof(A)",
                 _det_vjp)
 slogdet = Primitive("slogdet", lambda a: np.linalg.slogdet(a)[1],
                     "d ln|det A| = tr(A⁻¹ dA): the gradient is A⁻ᵀ (the sign is a constant)",
-                    lambda g, out, a: g[..., None, None] * _mT(inv(a)))
+                    _slogdet_vjp)
 
 
 def _solve_vjp_a(g, out, a, b):
