@@ -358,10 +358,10 @@ def _from_sublists(args: tuple) -> tuple[str, tuple]:
     """einsum's sublist form (operand, [labels], ..., [output]) as a subscript string."""
     def letters(sublist):
         return "".join("..." if s is Ellipsis else string.ascii_letters[s] for s in sublist)
-    operands, terms = args[0:-1:2] if len(args) % 2 else args[0::2], []
-    terms = [letters(s) for s in args[1::2]]
-    output = "->" + letters(args[-1]) if len(args) % 2 else ""
-    return ",".join(terms) + output, tuple(operands)
+    has_output = len(args) % 2 == 1  # (x, labels, y, labels, output labels)
+    pairs = args[:-1] if has_output else args
+    output = "->" + letters(args[-1]) if has_output else ""
+    return ",".join(letters(s) for s in pairs[1::2]) + output, tuple(pairs[0::2])
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
