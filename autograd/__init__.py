@@ -61,3 +61,53 @@ __all__ = [
     "Primitive", "full", "full_like", "arange", "linspace", "eye", "rand", "randint", "uniform",
     "normal", *functions.__all__,
 ]
+
+# Joining, shape, linear algebra and indexing (NumPy's names, PyTorch's aliases).
+from . import linalg  # noqa: E402, I001
+from .ops import (  # noqa: E402, I001
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    cat,
+    chunk,
+    concatenate,
+    det,
+    diagonal,
+    dot,
+    einsum,
+    expand_dims,
+    flip,
+    gather,
+    inner,
+    inv,
+    masked_fill,
+    moveaxis,
+    one_hot,
+    outer,
+    pad,
+    permute,
+    ravel,
+    repeat,
+    roll,
+    slogdet,
+    solve,
+    split,
+    squeeze,
+    stack,
+    take,
+    take_along_axis,
+    tensordot,
+    tile,
+    trace,
+    tril,
+    triu,
+    unsqueeze,
+)
+
+__all__ += [
+    "concatenate", "cat", "stack", "split", "array_split", "chunk", "squeeze", "expand_dims",
+    "unsqueeze", "flip", "roll", "repeat", "tile", "pad", "moveaxis", "permute", "ravel",
+    "atleast_1d", "atleast_2d", "einsum", "tensordot", "dot", "inner", "outer", "trace",
+    "diagonal", "tril", "triu", "inv", "det", "slogdet", "solve", "take", "take_along_axis",
+    "gather", "masked_fill", "one_hot", "linalg",
+]

@@ -172,7 +172,7 @@ class Primitive:
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
-        if len(inputs) != len(self.vjps):
+        if type(self.vjps) is tuple and len(inputs) != len(self.vjps):  # (variadic: any number)
             raise TypeError(f"{self.name}: called with {len(inputs)} inputs, but it has "
                             f"{len(self.vjps)} VJPs (one per input, None for a constant one)")
         for x in inputs:
@@ -962,6 +962,201 @@ class Tensor:
         """Basic slicing and integer-array indexing; repeated indices accumulate gradients."""
         return apply(P.getitem, (self,), {"index": _index(index)})
 
+    # ----- joining, linear algebra, indexing (composites of the shape primitives, mostly) ---------
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for reshape (the data is shared where NumPy can share it)."""
+        return self.reshape(*shape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """PyTorch's name for transpose(axes): every axis, in its new order."""
+        dims = shape_argument(dims)
+        if sorted(_axis_tuple("permute", dims, self.ndim, unique=False)) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the "
+                             f"{self.ndim} axes of shape {self.shape}")
+        return self.transpose(dims)
+
+    def ravel(self) -> Tensor:
+        """The elements as one axis (reshape(-1))."""
+        return self.reshape(-1)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Drop length-1 axes: all of them, or those named (NumPy: naming a longer one is an
+        error)."""
+        axes = (tuple(a for a, n in enumerate(self.shape) if n == 1) if axis is None
+                else _axis_tuple("squeeze", axis, self.ndim))
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {self.shape} has length "
+                                 f"{self.shape[a]}, not 1")
+        return self.reshape(tuple(n for a, n in enumerate(self.shape) if a not in axes))
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        """New length-1 axes at the positions `axis` (an int or tuple) of the result."""
+        axes = _axis_tuple("expand_dims", axis, self.ndim + len(np.atleast_1d(axis)))
+        lengths = iter(self.shape)
+        return self.reshape(tuple(1 if a in axes else next(lengths)
+                                  for a in range(self.ndim + len(axes))))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """PyTorch's expand_dims with one axis."""
+        return self.expand_dims(_axis_tuple("unsqueeze", dim, self.ndim + 1)[0])
+
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        """Move axes to new positions, the others keeping their order (a transpose)."""
+        source = _axis_tuple("moveaxis", source, self.ndim)
+        destination = _axis_tuple("moveaxis", destination, self.ndim)
+        if len(source) != len(destination):
+            raise ValueError(f"moveaxis: source {source} and destination {destination} must "
+                             f"name as many axes")
+        order = [a for a in range(self.ndim) if a not in source]
+        for to, origin in sorted(zip(destination, source)):
+            order.insert(to, origin)
+        return self.transpose(order)
+
+    def flip(self, axis: Any = None) -> Tensor:
+        """Reverse the order of elements along `axis` (all axes by default). One primitive."""
+        axes = tuple(range(self.ndim)) if axis is None else _axis_tuple("flip", axis, self.ndim)
+        return apply(P.flip, (self,), {"axis": axes})
+
+    def roll(self, shift: Any, axis: Any = None) -> Tensor:
+        """Shift elements along `axis` cyclically (the flattened tensor if None). One primitive."""
+        shifts = tuple(int(s) for s in np.atleast_1d(shift))
+        if axis is None:
+            if len(shifts) != 1:
+                raise ValueError(f"roll: {len(shifts)} shifts need as many axes, got axis=None")
+            return self.ravel().roll(shifts[0], 0).reshape(self.shape)
+        axes = _axis_tuple("roll", axis, self.ndim, unique=False)
+        if len(shifts) != len(axes) and len(shifts) != 1:
+            raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
+        return apply(P.roll, (self,), {"shift": shifts * (len(axes) // len(shifts)),
+                                       "axis": axes})
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """NumPy's repeat: each element `repeats` times along `axis` (flattened if None).
+        PyTorch's Tensor.repeat is `tile`. A broadcast for one count, else integer indexing."""
+        x = self.ravel() if axis is None else self
+        a = _axis_tuple("repeat", 0 if axis is None else axis, x.ndim)[0]
+        counts = np.asarray(_data(repeats))
+        if counts.dtype.kind not in "iu" or counts.ndim > 1 or np.any(counts < 0) or (
+                counts.ndim == 1 and len(counts) not in (1, x.shape[a])):
+            raise ValueError(f"repeat: repeats must be a non-negative integer or one per element "
+                             f"of axis {a} (length {x.shape[a]}), got {counts.tolist()}")
+        if counts.ndim == 1 and len(counts) > 1:
+            return x[_along_axis(a, np.repeat(np.arange(x.shape[a]), counts))]
+        r = int(counts.reshape(-1)[0])
+        before, n, after = x.shape[:a], x.shape[a], x.shape[a + 1:]
+        return x.reshape(*before, n, 1, *after).broadcast_to((*before, n, r, *after)).reshape(
+            *before, n * r, *after)
+
+    def tile(self, reps: Any) -> Tensor:
+        """The tensor repeated `reps` times along each axis (NumPy's tile, PyTorch's repeat):
+        a reshape, a broadcast and a reshape."""
+        reps = tuple(int(r) for r in np.atleast_1d(reps))
+        if any(r < 0 for r in reps):
+            raise ValueError(f"tile: reps must be non-negative, got {reps}")
+        ndim = max(self.ndim, len(reps))
+        shape = (1,) * (ndim - self.ndim) + self.shape
+        reps = (1,) * (ndim - len(reps)) + reps
+        interleaved = [d for pair in zip((1,) * ndim, shape) for d in pair]
+        stretched = [d for pair in zip(reps, shape) for d in pair]
+        return self.reshape(interleaved).broadcast_to(stretched).reshape(
+            [r * n for r, n in zip(reps, shape)])
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> list[Tensor]:
+        """PyTorch's split: pieces of `split_size` along `dim` (the last may be shorter), or of
+        the given sizes. (autograd.split is NumPy's.) Each piece is a slice of this tensor."""
+        a = _axis_tuple("split", dim, self.ndim)[0]
+        n = self.shape[a]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            return self._pieces(range(size, n, size), a)
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, "
+                             f"the length of axis {a} of shape {self.shape}")
+        return self._pieces(np.cumsum(sizes)[:-1].tolist(), a)
+
+    def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
+        """PyTorch's chunk: `chunks` pieces of ⌈n / chunks⌉ along `dim` (maybe fewer pieces)."""
+        if int(chunks) <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[_axis_tuple("chunk", dim, self.ndim)[0]]
+        return self.split(max(-(-n // int(chunks)), 1), dim)
+
+    def _pieces(self, cuts: Any, axis: int) -> list[Tensor]:
+        """The slices between consecutive cuts along `axis`. Each is its own small node (a basic
+        slice), so a piece never used adds nothing to backward: its part of the gradient is 0."""
+        bounds = [0, *cuts, self.shape[axis]]
+        return [self[_along_axis(axis, slice(start, stop))]
+                for start, stop in zip(bounds[:-1], bounds[1:])]
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The diagonal of the matrices on axes (axis1, axis2), as a new last axis (NumPy's)."""
+        axis1, axis2 = _axis_tuple("diagonal", (axis1, axis2), self.ndim)
+        return apply(P.diagonal, (self,), {"offset": int(offset), "axis1": axis1,
+                                           "axis2": axis2})
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The sum of the diagonal: diagonal(...).sum(-1)."""
+        return self.diagonal(offset, axis1, axis2).sum(-1)
+
+    def tril(self, k: int = 0) -> Tensor:
+        """The lower triangle of the last two axes (the rest 0): where(mask, x, 0)."""
+        return where(_triangle("tril", self.shape, k, np.tril), self, 0)
+
+    def triu(self, k: int = 0) -> Tensor:
+        """The upper triangle of the last two axes (the rest 0): where(mask, x, 0)."""
+        return where(_triangle("triu", self.shape, k, np.triu), self, 0)
+
+    def take(self, indices: Any, axis: int | None = None) -> Tensor:
+        """Elements at `indices` along `axis` (of the flattened tensor if None), as NumPy's
+        take: integer indexing, repeated indices accumulating their gradients."""
+        x = self.ravel() if axis is None else self
+        a = _axis_tuple("take", 0 if axis is None else axis, x.ndim)[0]
+        return x[_along_axis(a, _checked_indices("take", indices, x.shape, a))]
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """PyTorch's gather: out[i][j] = x[index[i][j]][j] for dim 0 (and so on); index has
+        this tensor's rank and may be shorter along the other axes."""
+        a = _axis_tuple("gather", dim, self.ndim)[0]
+        index = _checked_indices("gather", index, self.shape, a)
+        if index.ndim != self.ndim or any(
+                m > n for d, (m, n) in enumerate(zip(index.shape, self.shape)) if d != a):
+            raise ValueError(f"gather: index of shape {index.shape} must have the rank of the "
+                             f"input {self.shape} and be no longer on every axis but {a}")
+        return self[_grid_index(index, a, index.shape)]
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """`value` where `mask` is True, else this tensor: where(mask, value, x)."""
+        mask = np.asarray(_data(mask))
+        if mask.dtype != bool or not _broadcasts_to(mask.shape, self.shape):
+            raise ValueError(f"masked_fill: mask must be boolean and broadcast to {self.shape}, "
+                             f"got {mask.dtype} of shape {mask.shape}")
+        return where(mask, value, self)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """t[i] = v writes into t's data, as NumPy does, where no graph can see it: a tensor
+        that does not require grad, or a leaf under no_grad(). Anywhere else it is an error:
+        build the new tensor instead (where, masked_fill, concatenate, stack)."""
+        recording = is_grad_enabled() and (self.requires_grad
+                                            or getattr(value, "requires_grad", False))
+        if self._op is not None or recording:
+            raise RuntimeError(
+                f"setitem: cannot assign into a tensor of shape {self.shape} that "
+                f"{'was made by ' + self._op.name if self._op else 'requires grad'}"
+                f"{' (or from one that requires grad)' if not self.requires_grad else ''}: "
+                f"the graph would not see the change. Build a new tensor instead, e.g. "
+                f"t.masked_fill(mask, v), autograd.where(mask, v, t) or concatenate/stack; "
+                f"to change a parameter's values, assign under autograd.no_grad()")
+        try:
+            self.data[_index(index)] = _data(value)
+        except (ValueError, IndexError, TypeError) as error:
+            raise type(error)(f"setitem: cannot assign a value of shape {_shape_of(_data(value))} "
+                              f"into a tensor of shape {self.shape}: "
+                              f"{str(error).splitlines()[0]}") from None
+
 
 def shape_argument(shape: tuple) -> tuple:
     """A shape given as separate ints, f(2, 3), or as one sequence, f((2, 3))."""
@@ -1101,6 +1296,59 @@ def _reduced_shape(shape: tuple, axis: Any) -> tuple[int, ...]:
     """The shape after reducing `axis` without keepdims."""
     gone = _axes(len(shape), axis)
     return tuple(n for i, n in enumerate(shape) if i not in gone)
+
+
+def _axis_tuple(op: str, axis: Any, ndim: int, unique: bool = True) -> tuple[int, ...]:
+    """`axis` (an int or a sequence of ints) as non-negative ints, checked against `ndim`."""
+    axes = tuple(np.atleast_1d(np.asarray(axis)).tolist())
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a!r} is out of range for {ndim} axes (valid axes: "
+                             f"{-ndim} to {ndim - 1})")
+    axes = tuple(a % ndim for a in axes)
+    if unique and len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis {axis} repeats an axis")
+    return axes
+
+
+def _along_axis(axis: int, index: Any) -> tuple:
+    """An index that applies `index` to one axis and keeps the others whole."""
+    return (slice(None),) * axis + (index,)
+
+
+def _checked_indices(op: str, indices: Any, shape: tuple, axis: int) -> np.ndarray:
+    """Integer indices into axis `axis` of `shape`, checked to lie in [-n, n)."""
+    indices = np.asarray(_data(indices))
+    n = shape[axis]
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be integers, got dtype {indices.dtype}")
+    if indices.size and not -n <= indices.min() <= indices.max() < n:
+        bad = indices[(indices < -n) | (indices >= n)].flat[0]
+        raise IndexError(f"{op}: index {bad} is out of range for axis {axis} of length {n} "
+                         f"(shape {shape})")
+    return indices
+
+
+def _grid_index(index: np.ndarray, axis: int, sizes: tuple) -> tuple:
+    """An integer-array index that picks index[..] along `axis` and runs over `sizes` on the
+    other axes (take_along_axis and gather as one indexing, so one getitem node)."""
+    grid = [np.arange(n).reshape([-1 if d == a else 1 for d in range(len(sizes))])
+            for a, n in enumerate(sizes)]
+    grid[axis] = index
+    return tuple(grid)
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """True if an array of `shape` broadcasts to `target` without growing it."""
+    return len(shape) <= len(target) and all(
+        m in (1, n) for m, n in zip(shape[::-1], target[::-1]))
+
+
+def _triangle(op: str, shape: tuple, k: int, triangle: Callable) -> np.ndarray:
+    """The boolean mask of a triangle of the last two axes."""
+    if len(shape) < 2:
+        raise ValueError(f"{op}: needs at least 2 axes, got shape {shape}")
+    return triangle(np.ones(shape[-2:], dtype=bool), int(k))
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:

@@ -3,6 +3,7 @@ finite differences of its forward (a second check of the derivative table)."""
 
 import numpy as np
 import pytest
+from test_ops_shape_linalg import LEDGER_RECIPES as SHAPE_LINALG_RECIPES
 
 import autograd
 from autograd import Tensor
@@ -92,6 +93,7 @@ RECIPES = [
     ("cumsum", (normal(2, 3),), {"axis": 1}),
     ("cumsum", (normal(3, 2),), {"axis": 0}),
 ]
+RECIPES += SHAPE_LINALG_RECIPES  # joining, linear algebra (every input checked there as well)
 PRIMITIVES = {v.name: v for v in vars(P).values() if isinstance(v, Primitive)}
 CASES = [(name, inputs, params, wrt) for name, inputs, params in RECIPES
          for wrt, vjp in enumerate(PRIMITIVES[name].vjps) if vjp is not None]
