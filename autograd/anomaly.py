@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sysconfig
+import threading
 import traceback
 import weakref
 from typing import Any
@@ -38,11 +39,25 @@ _LIBRARY_DIRS = ("<frozen", *{sysconfig.get_paths()[k] + os.sep for k in ("stdli
                                                                           "platlib")})
 
 
+# Anomaly mode is on while set_detect_anomaly(True) holds or any detect_anomaly block is open,
+# in any thread (as PyTorch's, it is process-wide); the count makes overlapping blocks in two
+# threads end with the mode as it was before them.
+_lock = threading.Lock()
+_blocks = 0
+_setting = False
+
+
 def _switch(anomaly: bool | None = None, debug_nans: bool | None = None) -> None:
+    global _setting
     if anomaly is not None:
-        _tensor._anomaly = bool(anomaly)
+        _setting = bool(anomaly)
     if debug_nans is not None:
         _tensor._debug_nans = bool(debug_nans)
+    _update()
+
+
+def _update() -> None:
+    _tensor._anomaly = _setting or _blocks > 0
     _tensor._debug = _tensor._anomaly or _tensor._debug_nans
 
 
@@ -60,15 +75,17 @@ class detect_anomaly(contextlib.ContextDecorator):
     """Within this block (or decorated call), backward checks every gradient it computes and
     names the op and the user's line behind the first NaN or infinity."""
 
-    def __init__(self, mode: bool = True) -> None:
-        self.mode, self.previous = bool(mode), []
-
     def __enter__(self) -> None:
-        self.previous.append(_tensor._anomaly)
-        _switch(anomaly=self.mode)
+        global _blocks
+        with _lock:
+            _blocks += 1
+            _update()
 
     def __exit__(self, *exc: object) -> None:
-        _switch(anomaly=self.previous.pop())
+        global _blocks
+        with _lock:
+            _blocks -= 1
+            _update()
 
 
 def set_debug_nans(mode: bool) -> None:

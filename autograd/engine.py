@@ -129,21 +129,36 @@ def _release(node: Tensor, consumers: int, references=sys.getrefcount) -> None:
     number from the walk itself (measured once, see _calibrate). A tensor the user holds keeps
     its data, as any Python object would, and small ones stay for the pictures."""
     node._seq = 0
+    if node._params:  # drop what the VJPs saved, and describe large arrays (an index)
+        node._params = {k: _described(v) for k, v in node._params.items() if k != "saved"}
     if node.data.size > SMALL:
         walk = references(node) - consumers
         if _probe is not None:
             _probe.append(walk)
         elif walk == _graph_only:
-            params = node._params
-            if node._op.saves:  # a saved intermediate is an activation too
-                params = {k: v for k, v in params.items() if k != "saved"}
-            node._params = Freed(params, node.data.shape, node.data.dtype)
+            node._params = Freed(node._params, node.data.shape, node.data.dtype)
             node.data = None
     for x in node._inputs:
-        if type(x) is np.ndarray and x.size > SMALL:  # a large constant (a batch): describe it
-            node._inputs = tuple(Constant(x) if type(x) is np.ndarray and x.size > SMALL else x
+        if _large_constant(x):  # a batch of data: describe it instead of keeping it
+            node._inputs = tuple(Constant(_data(x)) if _large_constant(x) else x
                                  for x in node._inputs)
             break
+
+
+def _large_constant(x: Any) -> bool:
+    """A large array, or a large leaf tensor that does not require grad: not kept by a freed
+    graph (a parameter is, with its gradient, for the pictures)."""
+    if type(x) is Tensor:
+        return x._op is None and not x.requires_grad and x.data.size > SMALL
+    return type(x) is np.ndarray and x.size > SMALL
+
+
+def _described(value: Any) -> Any:
+    return Constant(value) if type(value) is np.ndarray and value.size > SMALL else value
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
 
 
 # The references getrefcount sees in _release, beyond the consumers', for a node that only

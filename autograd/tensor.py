@@ -49,14 +49,14 @@ class _GradMode:
         return cls()(func)  # bare @no_grad
 
     def __init__(self, func: Callable | None = None) -> None:
-        self.previous: list[bool] = []  # a stack: one instance may be re-entered
+        self._local = threading.local()  # per thread, a stack: an instance may be re-entered
 
     def __enter__(self) -> None:
-        self.previous.append(_grad.enabled)
+        self._local.__dict__.setdefault("previous", []).append(_grad.enabled)
         _grad.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _grad.enabled = self.previous.pop()
+        _grad.enabled = self._local.previous.pop()
 
     def __call__(self, func: Callable) -> Callable:
         return _decorate(func, lambda: type(self)())
@@ -157,18 +157,18 @@ class Primitive:
 
     `reads` says which values the VJPs read, so that backward can tell when one of them was
     changed in place after the forward ran: "all" (inputs and output, the safe default),
-    "out" (only the output, as exp's VJP g·eˣ), or "none" (only shapes, as add and reshape).
+    "out" (only the output, as exp's VJP g·eˣ), "none" (only shapes, as add and reshape), or
+    one entry per input naming what that input's VJP reads, by the VJP's argument names:
+    mul's `reads=("y", "x")` (d/dx reads y), div's `("y", "y out")`. Only the VJPs that run
+    (for inputs that require grad) are checked, as in PyTorch.
     """
 
     __slots__ = ("name", "forward", "math", "vjps", "saves", "reads")
 
     def __init__(self, name: str, forward: Callable, math: str, *vjps: Callable | None,
                  saves: bool = False, reads: str = "all") -> None:
-        if reads not in ("all", "out", "none"):
-            raise ValueError(f"Primitive {name}: reads must be 'all', 'out' or 'none', "
-                             f"got {reads!r}")
         self.name, self.forward, self.math, self.vjps = name, forward, math, vjps
-        self.saves, self.reads = saves, reads
+        self.saves, self.reads = saves, _reads(name, reads, vjps)
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
@@ -190,6 +190,23 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}: {self.math}>"
+
+
+def _reads(name: str, reads: Any, vjps: tuple) -> Any:
+    """"all", "out", "none", or per input the positions its VJP reads (-1: the output)."""
+    if reads in ("all", "out", "none"):
+        return reads
+    rule = next((v for v in vjps if v is not None), None) if isinstance(vjps, tuple) else None
+    if not isinstance(reads, tuple) or rule is None or len(reads) != len(vjps):
+        raise ValueError(f"Primitive {name}: reads must be 'all', 'out', 'none' or one entry "
+                         f"per input, got {reads!r}")
+    names = list(inspect.signature(rule).parameters)[2:2 + len(vjps)]  # after (g, out)
+    positions = {**{n: i for i, n in enumerate(names)}, "out": -1}
+    try:
+        return tuple(tuple(positions[n] for n in entry.split()) for entry in reads)
+    except KeyError as unknown:
+        raise ValueError(f"Primitive {name}: reads names {unknown}, which is not one of its "
+                         f"VJPs' arguments {names} or 'out'") from None
 
 
 class Freed:
@@ -326,6 +343,7 @@ class _Versions:
 
 # The stamp of the latest in-place change anywhere: a node created after it needs no check.
 _last_change = 0
+_versions_lock = threading.Lock()
 
 
 def _share_versions(result: Tensor, inputs: tuple) -> None:
@@ -338,13 +356,21 @@ def _share_versions(result: Tensor, inputs: tuple) -> None:
 
 def check_versions(node: Tensor) -> None:
     """Raise if a value that node's VJPs read was changed in place after node was created."""
-    op = node._op
-    if op.reads == "none" or node._seq == 0:
+    reads, inputs = node._op.reads, node._inputs
+    if reads == "none" or node._seq == 0:
         return
-    read = [(None, node)]
-    if op.reads == "all":
-        read += [(i, x) for i, x in enumerate(node._inputs) if isinstance(x, Tensor)]
-    for position, t in read:
+    if reads == "out":
+        read = [None]
+    elif reads == "all":
+        read = [None, *range(len(inputs))]
+    else:  # what the VJPs that will run read
+        read = sorted({j for i, x in enumerate(inputs) if isinstance(x, Tensor) and
+                       x.requires_grad for j in reads[i]}, key=lambda j: j)
+        read = [None if j == -1 else j for j in read]
+    for position in read:
+        t = node if position is None else inputs[position]
+        if not isinstance(t, Tensor):
+            continue
         versions = t._versions
         if versions is not None and versions.stamps and versions.stamps[-1] > node._seq:
             raise RuntimeError(_version_message(node, position, t, versions))
@@ -404,28 +430,36 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     """Copy `data` into a fresh ndarray, with clear errors for ragged or non-numeric input."""
     if isinstance(data, Tensor):
         data = data.data
-    elif isinstance(data, (list, tuple)) and _holds_graph_tensor(data):
+    _building.active = True  # Tensor.__array__ refuses graph tensors inside a list
+    try:
+        array = np.array(data, dtype=dtype, copy=True)
+    except _GraphTensorInList:
         raise TypeError("Tensor: the list holds tensors that require grad; Tensor([...]) "
                         "would copy their values into a constant and cut them off the graph. "
                         "Use autograd.stack([...]) to join them with their gradients (or "
-                        "detach() them first if a constant is what you want)")
-    try:
-        array = np.array(data, dtype=dtype, copy=True)
+                        "detach() them first if a constant is what you want)") from None
     except ValueError as error:
         raise ValueError(f"Tensor: cannot make an array of {type(data).__name__} data "
                          f"(ragged nested lists?): {str(error).splitlines()[0]}") from None
     except TypeError as error:
         raise TypeError(f"Tensor: data must be numeric: {error}") from None
+    finally:
+        _building.active = False
     if array.dtype.kind not in _DTYPE_KINDS:
         raise TypeError(f"Tensor: data must be numeric (float, int or bool), "
                         f"got {type(data).__name__} giving dtype {array.dtype}")
     return array
 
 
-def _holds_graph_tensor(items: list | tuple) -> bool:
-    """True if a (nested) list holds a tensor that requires grad."""
-    return any(isinstance(x, Tensor) and x.requires_grad
-               or isinstance(x, (list, tuple)) and _holds_graph_tensor(x) for x in items)
+class _GraphTensorInList(Exception):
+    """Raised by Tensor.__array__ while Tensor(...) copies a list holding a graph tensor."""
+
+
+class _Building(threading.local):
+    active = False  # True while _as_array copies data into a new Tensor
+
+
+_building = _Building()
 
 
 class Tensor:
@@ -491,12 +525,13 @@ class Tensor:
         """Record an in-place change of the data (in-place operators and optimizer steps call
         this; so must code that writes into `.data` itself)."""
         global _last_change
-        versions = self._version_counter()
-        versions.count += 1
-        _last_change = next(_creation_order)
-        versions.stamps.append(_last_change)
-        if len(versions.stamps) > _Versions.KEEP:
-            del versions.stamps[0]
+        with _versions_lock:  # threads: the count, the stamp and the latest stamp agree
+            versions = self._version_counter()
+            versions.count += 1
+            _last_change = next(_creation_order)
+            versions.stamps.append(_last_change)
+            if len(versions.stamps) > _Versions.KEEP:
+                del versions.stamps[0]
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place on a leaf; returns self."""
@@ -555,6 +590,8 @@ class Tensor:
         return numpy_dispatch.function(func, types, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if _building.active and self.requires_grad:
+            raise _GraphTensorInList
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype)
@@ -599,6 +636,8 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self) -> str:
+        if self.data is None:  # an interior node whose data backward freed (see engine)
+            return f"Tensor(<freed by backward()>, op={self._op.name})"
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=100)
         extras = [f"dtype={self.dtype}"] if self.dtype not in (np.float64, np.int64) else []
         if self.requires_grad:

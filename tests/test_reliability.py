@@ -66,13 +66,115 @@ def test_a_change_to_the_base_of_a_view_is_seen_through_the_view():
 
 
 def test_an_optimizer_step_between_two_retained_backwards_raises():
-    layer = nn.Linear(3, 2, rng=0)
-    loss = (layer(np.ones((4, 3))) ** 2).sum()
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    loss = (model(np.ones((4, 3))) ** 2).sum()
     loss.backward(retain_graph=True)
-    nn.SGD(layer.parameters(), lr=0.1).step()
+    nn.SGD(model.parameters(), lr=0.1).step()
+    # the second layer's input gradient reads its weight, which the step changed
     with pytest.raises(RuntimeError, match="linear needs its input 1 .*version 1, expected "
                                            "version 0"):
         loss.backward()
+
+
+def test_a_change_no_running_vjp_reads_is_not_an_error():
+    # d(w·c)/dw = c never reads w, so changing w cannot spoil it (PyTorch agrees); the first
+    # layer's weight gradient reads only the (constant) batch.
+    w, c = leaf([1.0, 2.0, 3.0]), Tensor([0.0, 1.0, 2.0])
+    y = (w * c).sum()
+    with no_grad():
+        w -= 1
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, c.data)
+    layer = nn.Linear(3, 2, rng=0)
+    loss = (layer(np.ones((4, 3))) ** 2).sum()
+    loss.backward(retain_graph=True)
+    first = layer.weight.grad.data.copy()
+    with no_grad():
+        layer.bias -= 1  # the weight's gradient reads neither the bias nor the weight
+    layer.zero_grad()
+    loss.backward()
+    np.testing.assert_allclose(layer.weight.grad.data, first)
+
+
+def test_one_no_grad_instance_shared_by_two_threads_keeps_each_threads_mode():
+    shared = no_grad()
+    a_in, b_done = threading.Event(), threading.Event()
+    seen = {}
+
+    def a():
+        with no_grad(), shared:
+            a_in.set()
+            b_done.wait(5)
+        seen["a inside outer no_grad"] = None
+        with no_grad():
+            with shared:
+                pass
+            seen["a after"] = ag.is_grad_enabled()
+
+    def b():
+        a_in.wait(5)
+        with shared:
+            pass
+        seen["b after"] = ag.is_grad_enabled()
+        b_done.set()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen["a after"] is False and seen["b after"] is True
+
+
+def test_overlapping_detect_anomaly_blocks_in_two_threads_end_with_the_mode_off():
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with ag.detect_anomaly():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b():
+        a_in.wait(5)
+        with ag.detect_anomaly():
+            b_in.set()
+            a_out.wait(5)
+            assert ag.anomaly.is_anomaly_enabled()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not ag.anomaly.is_anomaly_enabled()
+
+
+def test_a_kept_loss_holds_no_batch_and_no_saved_probabilities():
+    import gc
+    import tracemalloc
+    model = nn.Sequential(nn.Linear(784, 64, rng=0), nn.Sigmoid(), nn.Linear(64, 10, rng=1))
+    criterion = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(0)
+
+    def memory_held_by(count):
+        gc.collect()
+        tracemalloc.start()
+        losses = []
+        for _ in range(count):
+            batch = Tensor(rng.standard_normal((256, 784)))  # 1.6 MB a batch
+            loss = criterion(model(batch), rng.integers(0, 10, 256))
+            loss.backward()
+            losses.append(loss)
+            del batch, loss
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        model.zero_grad()
+        return held
+
+    per_loss = (memory_held_by(12) - memory_held_by(2)) / 10
+    assert per_loss < 5_000, f"each kept loss holds {per_loss:.0f} bytes"
 
 
 def test_two_changes_give_the_exact_expected_version():

@@ -24,10 +24,10 @@ sub = Primitive("sub", np.subtract, "d(x - y) = dx - dy",
                 lambda g, out, x, y: -g, reads="none")
 mul = Primitive("mul", np.multiply, "d(x·y) = y dx + x dy",
                 lambda g, out, x, y: g * y,
-                lambda g, out, x, y: g * x)
+                lambda g, out, x, y: g * x, reads=("y", "x"))
 div = Primitive("div", np.divide, "d(x/y) = dx/y - (x/y²) dy",
                 lambda g, out, x, y: g / y,
-                lambda g, out, x, y: -g * out / y)
+                lambda g, out, x, y: -g * out / y, reads=("y", "y out"))
 neg = Primitive("neg", np.negative, "d(-x) = -dx",
                 lambda g, out, x: -g, reads="none")
 

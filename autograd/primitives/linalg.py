@@ -37,7 +37,7 @@ def _matmul_vjp_y(g, out, x, y):
 
 
 matmul = Primitive("matmul", np.matmul, "d(x @ y) = dx @ y + x @ dy",
-                   _matmul_vjp_x, _matmul_vjp_y)
+                   _matmul_vjp_x, _matmul_vjp_y, reads=("y", "x"))
 
 
 def _linear(x, w, b):
@@ -54,7 +54,7 @@ def _linear(x, w, b):
 linear = Primitive("linear", _linear, "d(x @ w + b) = dx @ w + x @ dw + db",
                    lambda g, out, x, w, b: _matmul_vjp_x(g, out, x, w),
                    lambda g, out, x, w, b: _matmul_vjp_y(g, out, x, w),
-                   lambda g, out, x, w, b: g)
+                   lambda g, out, x, w, b: g, reads=("w", "x", ""))
 
 
 # --- einsum -------------------------------------------------------------------------------------
