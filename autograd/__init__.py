@@ -8,7 +8,8 @@
     Tensor(27.)
 """
 
-from . import ledger, primitives, viz
+# _import_names first: it fails clearly if a foreign `autograd` or `nn` took our place.
+from . import _import_names, ledger, primitives, viz  # noqa: F401
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .ledger import local_jacobian

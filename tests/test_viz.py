@@ -119,6 +119,7 @@ def test_collapse_modules_boxes_each_layer():
     assert '"matmul"' in cluster[1] and '"add"' in cluster[1] and '"tanh"' not in cluster[1]
 
 
+@pytest.mark.graphviz_dot  # renders with the dot binary
 def test_draw_is_a_digraph_with_the_same_source_and_renders_names_to_svg(tmp_path):
     v = dense_layer()
     graph = draw(v["loss"], names=v)
@@ -161,6 +162,7 @@ def test_a_freed_graph_is_a_clear_error():
         to_dot(y)
 
 
+@pytest.mark.graphviz_dot  # renders with the dot binary
 def test_an_mlp_on_a_batch_of_64_draws():
     rng = np.random.default_rng(0)
     sizes = [784, 64, 32, 10]
