@@ -24,20 +24,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nn.data
+# Where caches and configuration would go in the user's home: one temporary folder instead,
+# set before our packages (and matplotlib or IPython through them) are imported, and inherited
+# by subprocesses and notebook kernels.
+HOME_VARIABLES = {"XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config",
+                  "XDG_DATA_HOME": "data", "MPLCONFIGDIR": "matplotlib",
+                  "IPYTHONDIR": "ipython", "JUPYTER_CONFIG_DIR": "jupyter-config",
+                  "JUPYTER_DATA_DIR": "jupyter-data", "JUPYTER_RUNTIME_DIR": "jupyter-runtime"}
+_sandbox = tempfile.mkdtemp(prefix="jacograd-tests-")
+for _variable, _folder in HOME_VARIABLES.items():
+    os.environ[_variable] = os.path.join(_sandbox, _folder)
+
+import nn.data  # noqa: E402 - after the environment is set
 
 REQUIRE_ALL = "JACOGRAD_REQUIRE_ALL"
 MNIST_REASON = ("needs the real MNIST data: set MNIST_DIR to the folder holding the four IDX "
                 f"files ({', '.join(nn.data.MNIST_FILES)})")
 DOT_REASON = ("needs Graphviz's dot binary to render pictures: apt-get install graphviz "
               "(macOS: brew install graphviz)")
-
-# Where caches and configuration would go in the user's home: one temporary folder instead.
-HOME_VARIABLES = {"XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config",
-                  "XDG_DATA_HOME": "data", "MPLCONFIGDIR": "matplotlib",
-                  "IPYTHONDIR": "ipython", "JUPYTER_CONFIG_DIR": "jupyter-config",
-                  "JUPYTER_DATA_DIR": "jupyter-data", "JUPYTER_RUNTIME_DIR": "jupyter-runtime"}
-_sandbox: str | None = None
 
 
 def required_all() -> bool:
@@ -65,18 +69,12 @@ def dot_available() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _sandbox
     config.addinivalue_line("markers", f"real_mnist: {MNIST_REASON}")
     config.addinivalue_line("markers", f"graphviz_dot: {DOT_REASON}")
-    # Set before any test module is imported, and inherited by subprocesses and kernels.
-    _sandbox = tempfile.mkdtemp(prefix="jacograd-tests-")
-    for variable, folder in HOME_VARIABLES.items():
-        os.environ[variable] = os.path.join(_sandbox, folder)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _sandbox:
-        shutil.rmtree(_sandbox, ignore_errors=True)
+    shutil.rmtree(_sandbox, ignore_errors=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
