@@ -37,6 +37,8 @@ for _variable, _folder in HOME_VARIABLES.items():
 
 import nn.data  # noqa: E402 - after the environment is set
 
+pytest_plugins = ["pytester"]  # tests/test_hermetic.py runs pytest on small test files
+
 REQUIRE_ALL = "JACOGRAD_REQUIRE_ALL"
 MNIST_REASON = ("needs the real MNIST data: set MNIST_DIR to the folder holding the four IDX "
                 f"files ({', '.join(nn.data.MNIST_FILES)})")
@@ -75,6 +77,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_sandbox, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under JACOGRAD_REQUIRE_ALL=1 any skip at all (an importorskip too) fails the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if required_all() and reporter and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if required_all() and skipped:
+        terminalreporter.write_line(f"{REQUIRE_ALL}=1: {len(skipped)} skipped, so this run "
+                                    "fails; CI runs every test", red=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -38,3 +38,46 @@ def test_mnist_dir_without_the_four_files_counts_as_missing(tmp_path, monkeypatc
 @pytest.mark.parametrize("variable", sorted(conftest.HOME_VARIABLES))
 def test_caches_and_configuration_are_in_a_temporary_folder(variable):
     assert Path(os.environ[variable]).is_relative_to(conftest._sandbox)
+
+
+SKIPPING_TESTS = """
+import pytest
+
+@pytest.mark.real_mnist
+def test_mnist():
+    pass
+
+@pytest.mark.graphviz_dot
+def test_dot():
+    pass
+
+def test_optional_package():
+    pytest.importorskip("no_such_package_here")
+
+def test_plain():
+    pass
+"""
+
+
+@pytest.mark.parametrize("require_all", [False, True])
+def test_a_run_without_mnist_and_dot(pytester, monkeypatch, require_all):
+    """End to end: the fixes are in the skip reasons; under JACOGRAD_REQUIRE_ALL=1 the run fails."""
+    pytester.makeconftest((Path(__file__).parent / "conftest.py").read_text(encoding="utf-8"))
+    pytester.makepyfile(SKIPPING_TESTS)
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.setenv("PATH", "")  # no dot (pytest runs from sys.executable)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv(conftest.REQUIRE_ALL, "1" if require_all else "")
+    result = pytester.runpytest_subprocess("-rsE")
+    output = result.stdout.str()
+    assert "set MNIST_DIR to the folder" in output and "apt-get install graphviz" in output
+    if require_all:
+        result.assert_outcomes(passed=1, skipped=1, errors=2)
+        assert "JACOGRAD_REQUIRE_ALL=1: 1 skipped, so this run fails" in output
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        only_a_skip = pytester.runpytest_subprocess("-k", "optional_package or plain")
+        only_a_skip.assert_outcomes(passed=1, skipped=1)
+        assert only_a_skip.ret == pytest.ExitCode.TESTS_FAILED  # a skip alone fails CI
+    else:
+        result.assert_outcomes(passed=1, skipped=3)
+        assert result.ret == pytest.ExitCode.OK
