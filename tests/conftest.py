@@ -37,8 +37,6 @@ for _variable, _folder in HOME_VARIABLES.items():
 
 import nn.data  # noqa: E402 - after the environment is set
 
-pytest_plugins = ["pytester"]  # tests/test_hermetic.py runs pytest on small test files
-
 REQUIRE_ALL = "JACOGRAD_REQUIRE_ALL"
 MNIST_REASON = ("needs the real MNIST data: set MNIST_DIR to the folder holding the four IDX "
                 f"files ({', '.join(nn.data.MNIST_FILES)})")
