@@ -4,6 +4,7 @@ Each case copies our two packages into a fresh "site-packages", lets a foreign d
 take a name as pip would (its files, its dist-info RECORD), and imports in a subprocess.
 """
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -72,3 +73,17 @@ def test_other_distributions_in_the_folder_are_not_claimants(tmp_path, info, rec
     (site / info / "RECORD").write_text(record)
     result = import_in(site, "nn")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_wheel_includes_every_package_folder():
+    """pyproject's package patterns cover every folder with an __init__.py (a missing
+    autograd.primitives made `pip install jacograd` unusable while source checkouts worked)."""
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11+ reads pyproject.toml")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = config["packages"]["find"]["include"]
+    folders = [init.parent.relative_to(ROOT) for name in ("autograd", "nn")
+               for init in (ROOT / name).rglob("__init__.py")]
+    assert len(folders) >= 3
+    for folder in folders:
+        package = ".".join(folder.parts)
+        assert any(fnmatch.fnmatchcase(package, pattern) for pattern in patterns), package
