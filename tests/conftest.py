@@ -5,7 +5,7 @@
 - Real MNIST (`MNIST_DIR`) and Graphviz's `dot` binary are optional: a test that needs one is
   marked `real_mnist` or `graphviz_dot` (or asks for the `real_mnist_dir` fixture) and skips,
   saying how to enable it, when it is missing. With JACOGRAD_REQUIRE_ALL=1 (CI sets it) a
-  missing one is a failure instead, so CI runs every test.
+  missing one is a failure instead, and any other skip fails the run: CI runs every test.
 - `small_mnist` writes a small, valid MNIST look-alike (IDX gz files with their own checksum
   table), so the loader and the benchmarks run without the real data and without the network.
 """
