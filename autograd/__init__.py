@@ -8,7 +8,8 @@
     Tensor(27.)
 """
 
-from . import anomaly, functions, ledger, primitives, viz
+# _import_names first: it fails clearly if a foreign `autograd` or `nn` took our place.
+from . import _import_names, anomaly, functions, ledger, primitives, viz  # noqa: F401
 from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp

@@ -1157,8 +1157,8 @@ class Tensor:
         return x[_along_axis(a, _checked_indices("take", indices, x.shape, a))]
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """PyTorch's gather: out[i][j] = x[index[i][j]][j] for dim 0 (and so on); index has
-        this tensor's rank and may be shorter along the other axes."""
+        """PyTorch's gather: `out[i, j] = x[index[i, j], j]` for dim 0 (and so on); index
+        has this tensor's rank and may be shorter along the other axes."""
         a = _axis_tuple("gather", dim, self.ndim)[0]
         index = _checked_indices("gather", index, self.shape, a)
         if index.ndim != self.ndim or any(

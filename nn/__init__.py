@@ -9,6 +9,9 @@
     test_loss, test_accuracy = nn.evaluate(model, nn.prepare_images(x_test), y_test)
 """
 
+# First: fails clearly if a foreign `autograd` or `nn` took our place.
+from autograd import _import_names  # noqa: F401
+
 from . import functional, init, optim
 from .data import DataLoader, load_mnist, one_hot, prepare_images
 from .functional import l2_penalty

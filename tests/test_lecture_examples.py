@@ -174,11 +174,11 @@ def test_lab07_softmax_cross_entropy_gradient():
 
 
 def test_lab07_cross_entropy_value():
-    """The notes' formula L = -(1/N) Σ y log o with N = 2 gives -½ ln(0.993307) = 0.0033577.
+    """One sample: L = -ln 0.993307 = ln(1 + e⁻⁵) = 0.0067153, not the printed 0.00236.
 
-    The printed 0.00236 is wrong (even the rounded o = 0.993 gives -½ ln 0.993 = 0.00351).
-    Note the notes' N = 2 counts the classes here; the engine's cross-entropy averages over the
-    batch, and a batch of one sample gives ln(1 + e⁻⁵) = 0.006715, twice the notes' value.
+    L = -(1/N) Σ y log o averages over N samples; the notes put N = 2, the number of classes,
+    which gives -½ ln(0.993307) = 0.0033577 (and even the rounded o = 0.993 gives 0.00351, not
+    0.00236). Their gradient o - y has no ½: only N = 1 agrees with it (README explains).
     """
     v = Tensor(V_LAB)
     y = np.array([1.0, 0.0])

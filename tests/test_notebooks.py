@@ -45,12 +45,14 @@ def _mime_types(notebook) -> set[str]:
             for mime in output.get("data", {})}
 
 
-def _mnist_available() -> bool:
-    """True if the four MNIST files are where the notebooks look: no download in the tests."""
-    from nn.data import MNIST_FILES, resolve_mnist_root
-
-    folders = [resolve_mnist_root(), ROOT.parent / "shared" / "data" / "mnist"]
-    return any(all((folder / name).is_file() for name in MNIST_FILES) for folder in folders)
+def _needs(path: Path) -> list[str]:
+    """What running `path` needs beyond the packages: "real_mnist" (it loads MNIST; the test
+    never downloads) and "graphviz_dot" (it renders graph pictures)."""
+    source = path.read_text(encoding="utf-8")
+    needs = ["real_mnist"] if "load_mnist" in source else []
+    if any(call in source for call in ("draw(", "render(", "graphviz")):
+        needs.append("graphviz_dot")
+    return needs
 
 
 def _kernel_manager() -> AsyncKernelManager:
@@ -100,12 +102,13 @@ def test_notebook_is_committed_executed(path: Path):
         assert required in _mime_types(notebook), f"{path.name} has no {required} output"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", [
+    pytest.param(path, marks=[getattr(pytest.mark, need) for need in _needs(path)])
+    for path in NOTEBOOKS], ids=lambda path: path.name)
 def test_notebook_runs_in_fresh_kernel(path: Path):
-    """Execute a copy top to bottom; a failing cell raises CellExecutionError with its output."""
+    """Execute a copy top to bottom; a failing cell raises CellExecutionError with its output.
+    Marks from _needs skip it (or fail it in CI) without real MNIST or Graphviz's dot."""
     notebook = copy.deepcopy(_read(path))
-    if "load_mnist" in path.read_text(encoding="utf-8") and not _mnist_available():
-        pytest.skip("MNIST files not found (set MNIST_DIR); the test does not download them")
     client = nbclient.NotebookClient(
         notebook, km=_kernel_manager(), timeout=CELL_TIMEOUT, kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}})

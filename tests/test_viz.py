@@ -119,6 +119,7 @@ def test_collapse_modules_boxes_each_layer():
     assert '"matmul"' in cluster[1] and '"add"' in cluster[1] and '"tanh"' not in cluster[1]
 
 
+@pytest.mark.graphviz_dot  # renders with the dot binary
 def test_draw_is_a_digraph_with_the_same_source_and_renders_names_to_svg(tmp_path):
     v = dense_layer()
     graph = draw(v["loss"], names=v)
@@ -224,6 +225,7 @@ def test_tensors_up_to_16_elements_show_their_values():
     assert "15." in dot and "mean" not in dot.split("(4, 4) float64")[1].split("]")[0]
 
 
+@pytest.mark.graphviz_dot  # renders with the dot binary
 def test_an_mlp_on_a_batch_of_64_draws():
     rng = np.random.default_rng(0)
     sizes = [784, 64, 32, 10]
