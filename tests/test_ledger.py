@@ -93,10 +93,19 @@ RECIPES = [
     ("cumsum", (normal(2, 3),), {"axis": 1}),
     ("cumsum", (normal(3, 2),), {"axis": 0}),
 ]
-RECIPES += SHAPE_LINALG_RECIPES  # joining, linear algebra (every input checked there as well)
+RECIPES += SHAPE_LINALG_RECIPES  # joining, linear algebra
 PRIMITIVES = {v.name: v for v in vars(P).values() if isinstance(v, Primitive)}
+
+
+def _differentiable_inputs(op, inputs):
+    """The inputs with a VJP (every input of a variadic op such as concatenate)."""
+    if not isinstance(op.vjps, tuple):
+        return range(len(inputs))
+    return [wrt for wrt, vjp in enumerate(op.vjps) if vjp is not None]
+
+
 CASES = [(name, inputs, params, wrt) for name, inputs, params in RECIPES
-         for wrt, vjp in enumerate(PRIMITIVES[name].vjps) if vjp is not None]
+         for wrt in _differentiable_inputs(PRIMITIVES[name], inputs)]
 
 
 def finite_difference_jacobian(op, inputs, params, wrt, eps=1e-6):
