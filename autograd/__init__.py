@@ -9,6 +9,7 @@
 """
 
 from . import ledger, primitives, viz
+from .compiler import compile
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .ledger import local_jacobian
@@ -52,5 +53,5 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "maximum", "minimum", "where", "clip",
     "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy",
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
-    "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
+    "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian", "compile",
 ]
