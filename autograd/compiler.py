@@ -127,8 +127,8 @@ class CompiledFunction:
                             f"{len(kinds)} ({', '.join(kinds)})")
         for i, (now, then) in enumerate(zip(kinds, self._kinds)):
             if now != then:
-                raise TypeError(f"compile: argument {i} of {_name(self.f)} was a {then} when "
-                                f"traced, now a {now}; pass the same kind of value (a new "
+                raise TypeError(f"compile: argument {i} of {_name(self.f)} was {_a(then)} "
+                                f"when traced, now {_a(now)}; pass the same kind of value (a new "
                                 f"shape or dtype is fine: it is traced again)")
         return tuple(key)
 
@@ -138,8 +138,8 @@ class CompiledFunction:
             self._kinds = [_kind(a) for a in args]
             self._structure = structure
         elif structure != self._structure:
-            raise TypeError(f"compile: {_name(self.f)} returned {_describe(structure)} when "
-                            f"traced first, but {_describe(self._structure)} for arguments "
+            raise TypeError(f"compile: {_name(self.f)} returned {_describe(self._structure)} "
+                            f"when traced first, but {_describe(structure)} for arguments "
                             f"{_shapes(args)}; a compiled function must return the same "
                             f"structure for every shape")
         self.programs[key] = program
@@ -157,6 +157,10 @@ class CompiledFunction:
 def _kind(a: Any) -> str:
     return "Tensor" if isinstance(a, Tensor) else "array" if isinstance(a, np.ndarray) \
         else "number"
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
 def _name(f: Any) -> str:
@@ -214,7 +218,7 @@ def trace_program(f: Callable, args: tuple, names: Mapping[str, Any],
         local_names = {name: trace.resolve(v) for name, v in
                        [*names.items(), *watcher.locals.items()]
                        if isinstance(v, (Tensor, np.ndarray))}
-    draws = random_draws(before)
+    draws = random_draws(before) + ["np.random.default_rng()"] * min(trace.random_generators, 1)
     if draws:
         raise TracingError(
             f"compile: {_name(f)} draws random numbers while traced ({', '.join(draws)}); "
@@ -349,7 +353,11 @@ class Program:
         self.dtypes = [v.dtype for v in trace.values]
         self.structure_outputs = outputs
         parts = [(collector.wanted[key], refs) for key, refs in collector.parts.items()]
-        self.grad_targets = [(tensor, len(refs)) for tensor, refs in parts]
+        # A tensor passed as an argument gets its gradient by position (each call passes its
+        # own); a captured one by identity.
+        position_of = {index: p for p, index in enumerate(trace.inputs) if index is not None}
+        self.grad_targets = [(position_of.get(trace.captured[id(tensor)][1], tensor), len(refs))
+                             for tensor, refs in parts]
         roots = outputs + [r for _, refs in parts for r in refs]
         instructions = list(trace.instructions)
         canon: dict[int, int] = {}
@@ -401,13 +409,15 @@ class Program:
         results = self.function(*arrays)
         position = self.output_count
         stored: set[int] = set()
-        for tensor, count in self.grad_targets:
+        for target, count in self.grad_targets:
+            tensor = args[target] if type(target) is int else target
             for g in results[position:position + count]:
                 _accumulate(tensor, g, stored)
             position += count
         return _unflatten(self.structure, list(results[:self.output_count]), [0])
 
     structure: Any = None
+    inlined: set[int] = set()
 
 
 def compile_source(source: str) -> Any:
@@ -605,13 +615,42 @@ def _name_values(program: Program, trace: Trace, argument_names: list[str],
             give(refs[0], "d" + result[leaf])
     for k, output in enumerate(program.structure_outputs):  # what f returns, unnamed so far
         give(output, "loss" if k == 0 and collector.wanted else f"output{k}")
+    program.inlined = {i for i in _transposes_used_once(program) if i not in result}
+    used = {i for ins in program.instructions for i in ins.refs()} | {
+        r.index for r in program.roots if isinstance(r, Ref)}
     counter = 0
     for ins in program.instructions:
         for o in ins.outs:
-            while o not in result:
+            while o not in result and o not in program.inlined and o in used:
                 counter += 1
                 give(o, f"t{counter}")
     return result
+
+
+def _transposes_used_once(program: Program) -> set[int]:
+    """Matrix transposes read by one instruction: written inline, `dW2 = A1.T @ dZ2`."""
+    uses: dict[int, int] = {}
+    for ins in program.instructions:
+        for i in ins.refs():
+            uses[i] = uses.get(i, 0) + 1
+    roots = {r.index for r in program.roots if isinstance(r, Ref)}
+    found = set()
+    for ins in program.instructions:
+        if len(ins.outs) != 1 or uses.get(ins.outs[0]) != 1 or ins.outs[0] in roots:
+            continue
+        x = ins.args[0] if ins.args else None
+        if not isinstance(x, Ref) or len(program.shapes[x.index]) != 2:
+            continue
+        plain_transpose = (
+            (ins.kind == "method" and ins.name == "transpose" and len(ins.args) == 1
+             and not ins.kwargs)
+            or (ins.kind == "method" and ins.name == "swapaxes" and not ins.kwargs
+                and tuple(ins.args[1:]) in ((-1, -2), (-2, -1), (0, 1), (1, 0)))
+            or (ins.kind == "primitive" and ins.fn is P.transpose.forward
+                and ins.kwargs.get("axes") in (None, (1, 0))))
+        if plain_transpose:
+            found.add(ins.outs[0])
+    return found
 
 
 # ----- writing the code ------------------------------------------------------------------------
@@ -631,6 +670,7 @@ class _Writer:
         self.constants: dict[str, Any] = {"np": np, "GuardFailed": GuardFailed,
                                           "setitem": _setitem_copy}
         self.by_id: dict[int, str] = {}
+        self.inline: dict[int, str] = {}
         self.shapes = program.shapes
         self.used = {i for ins in program.instructions for i in ins.refs()} | {
             r.index for r in program.roots if isinstance(r, Ref)}
@@ -654,7 +694,7 @@ class _Writer:
 
     def value(self, x: Any, in_index: bool = False) -> str:
         if isinstance(x, Ref):
-            return self.names[x.index]
+            return self.inline.get(x.index) or self.names[x.index]
         if x is None or isinstance(x, (bool, int, str)):
             return repr(x)
         if isinstance(x, float):
@@ -764,14 +804,19 @@ class _Writer:
             else:
                 test = f"{got} != {self.value(expected)}"
             return f"if {test}: raise GuardFailed({number})  # a check made when traced"
-        targets = ", ".join(self.names[o] if o in self.used else "_" for o in ins.outs)
+        targets = ", ".join(self.names[o] if o in self.names else "_" for o in ins.outs)
         return f"{targets} = {self.expression(ins)}"
 
 
 def _write(program: Program) -> tuple[str, dict[str, Any]]:
     """The program as the source of `def step(...)`, and the namespace it runs in."""
     writer = _Writer(program)
-    body = [writer.line(ins, k) for k, ins in enumerate(program.instructions)]
+    body = []
+    for k, ins in enumerate(program.instructions):
+        if ins.outs and ins.outs[0] in program.inlined:
+            writer.inline[ins.outs[0]] = writer.expression(ins)
+        else:
+            body.append(writer.line(ins, k))
     results = [writer.value(r) for r in program.roots]
     parameters = ", ".join(program.inputs)
     lines = [f"def step({parameters}):"]

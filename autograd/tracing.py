@@ -105,6 +105,7 @@ class Trace:
         self.captured: dict[int, tuple[Tensor, int]] = {}  # id(tensor) -> (tensor, index)
         self.created: dict[int, Tensor] = {}  # tensors made during the trace (their data is ours)
         self.guards = 0
+        self.random_generators = 0  # made during the trace (np.random.default_rng)
 
     # ----- values ------------------------------------------------------------------------------
     def new_value(self, real: Any) -> TracedArray:
@@ -156,7 +157,22 @@ class Trace:
                                   op)
         instruction.scalar = not several and not isinstance(result, np.ndarray)
         self.instructions.append(instruction)
+        if name in _DATA_SHAPED or name == "getitem" and self._masked(args, kwargs):
+            for value in values:  # a shape that depends on the data: checked on every call
+                self.instructions.append(Instruction("guard", "shape", np.shape,
+                                                     (Ref(value._index),),
+                                                     {"expected": value.shape}, ()))
         return values if several else values[0]
+
+    def _masked(self, args: tuple, kwargs: dict) -> bool:
+        """Whether a traced boolean array is an index here (x[mask]: as many rows as Trues)."""
+        index = kwargs.get("index", args[1] if len(args) > 1 else None)
+        parts = index if isinstance(index, tuple) else (index,)
+        return any(isinstance(p, Ref) and self.values[p.index].dtype == bool for p in parts)
+
+
+# Operations whose result's shape depends on the data (besides indexing with a boolean mask).
+_DATA_SHAPED = {"nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress"}
 
 
 def _layout(a: np.ndarray) -> tuple:
@@ -508,8 +524,17 @@ class hooks:
                                         real)
             return real
 
-        self.numpy_functions = (asarray, array)
+        default_rng = np.random.default_rng
+
+        def traced_default_rng(*args: Any, **kwargs: Any) -> np.random.Generator:
+            """A generator made during the trace: its draws would be baked into the program."""
+            if current() is trace:
+                trace.random_generators += 1
+            return default_rng(*args, **kwargs)
+
+        self.numpy_functions = (asarray, array, default_rng)
         np.asarray, np.array = traced_asarray, traced_array
+        np.random.default_rng = traced_default_rng
         Primitive.forward = _RecordingForward(self.saved["forward"])
         Tensor.data = _TracedData(self.saved["data"])
         Tensor.__init__ = traced_init
@@ -519,7 +544,7 @@ class hooks:
 
     def __exit__(self, *exc: object) -> None:
         _active.trace = None
-        np.asarray, np.array = self.numpy_functions
+        np.asarray, np.array, np.random.default_rng = self.numpy_functions
         Primitive.forward = self.saved["forward"]
         Tensor.data = self.saved["data"]
         Tensor.__init__ = self.saved["init"]

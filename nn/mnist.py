@@ -70,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--data", metavar="DIR", help="MNIST folder (default: $MNIST_DIR, else a download cache)")
     add("--out", metavar="DIR", default="runs/mnist", help="where to write the results")
     add("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    add("--compile", action="store_true",
+        help="run each step as one autograd.compile'd program (the same numbers, faster)")
     return parser.parse_args(argv)
 
 
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     history = fit(model, CrossEntropyLoss(), optimizer, loader, config["epochs"], val_data,
-                  quiet=args.quiet, on_epoch=decay_lr)
+                  quiet=args.quiet, on_epoch=decay_lr, compile=args.compile)
     test_loss, test_accuracy = evaluate(model, prepare_images(x_test), y_test.astype(np.int64))
 
     out = Path(args.out)
