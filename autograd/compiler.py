@@ -340,7 +340,9 @@ def _detached(result: Any) -> Any:
 class Program:
     """One traced step as straight-line NumPy code.
 
-    `source` is the Python function that runs (one line per primitive or NumPy call);
+    `source` is the step as Python (one line per primitive or NumPy call); `code` is the same
+    list of instructions as it runs, with results written over dead temporaries (`out=`) and
+    temporaries deleted after their last use;
     `instructions` the list it is written from; `inputs` the names of its parameters (the
     arguments, then the captured tensors, read afresh on every call); `outputs` what it
     returns (f's results, then the gradient parts of each tensor that requires grad).
@@ -362,6 +364,8 @@ class Program:
         instructions = list(trace.instructions)
         canon: dict[int, int] = {}
         if optimize:
+            instructions, folded = _fold_constants(instructions, canon, self.shapes)
+            roots = _fold_refs(_substitute(roots, canon), folded)
             instructions = _share_common(instructions, canon)
             roots = _substitute(roots, canon)
             instructions = _remove_dead(instructions, roots)
@@ -371,6 +375,8 @@ class Program:
         self.instructions = instructions
         self.roots = roots
         self.output_count = len(outputs)
+        # Results that folded to constants: copied on every call (each call's own arrays).
+        self.constant_results = {k for k, r in enumerate(roots) if isinstance(r, np.ndarray)}
         # Parameters of the generated function: the arguments (all, in order), then the
         # captured tensors that are used.
         used = {i for ins in instructions for i in ins.refs()} | {
@@ -384,9 +390,10 @@ class Program:
         self.captured_specs = [(self.shapes[i], self.dtypes[i]) for _, i in self.captured]
         self.names = _name_values(self, trace, argument_names, names, local_names, collector,
                                   parts, canon)
-        self.source, self.constants = _write(self)
+        self.source, _ = _write(self)
+        self.code, self.constants = _write(self, executable=True)
         namespace = dict(self.constants)
-        exec(compile_source(self.source), namespace)  # noqa: S102 - our own generated code
+        exec(compile_source(self.code), namespace)  # noqa: S102 - our own generated code
         self.function = namespace["step"]
 
     @property
@@ -407,6 +414,9 @@ class Program:
                 return _STALE
             arrays.append(data)
         results = self.function(*arrays)
+        if self.constant_results:
+            results = [np.array(r, copy=True) if k in self.constant_results else r
+                       for k, r in enumerate(results)]
         position = self.output_count
         stored: set[int] = set()
         for target, count in self.grad_targets:
@@ -484,6 +494,60 @@ def _key(x: Any) -> Any:
     return ("object", id(x))
 
 
+def _fold_constants(instructions: list[Instruction], canon: dict[int, int],
+                    shapes: list) -> tuple[list[Instruction], dict[int, Any]]:
+    """Compute once what depends on no input: instructions on Python numbers and 0-d arrays
+    (the seed of backward, -1/N, ...), and reshapes to the shape a value already has."""
+    constants: dict[int, Any] = {}  # value index -> its folded value
+    folded: set[int] = set()  # ids of arrays folding made (they may be folded further)
+    kept = []
+    for ins in instructions:
+        ins.args = _fold_refs(ins.args, constants)
+        ins.kwargs = _fold_refs(ins.kwargs, constants)
+        if (ins.kind == "primitive" and ins.fn is _RESHAPE_FORWARD and isinstance(ins.args[0], Ref)
+                and tuple(ins.kwargs.get("shape", ())) == tuple(shapes[ins.args[0].index])):
+            canon[ins.outs[0]] = canon.get(ins.args[0].index, ins.args[0].index)
+            continue
+        ins.args, ins.kwargs = _substitute(ins.args, canon), _substitute(ins.kwargs, canon)
+        if ins.kind not in ("guard", "setitem") and _foldable((ins.args, ins.kwargs), folded):
+            with np.errstate(all="ignore"):
+                result = ins.fn(*ins.args, **ins.kwargs)
+            parts = result if len(ins.outs) > 1 else (result,)
+            for index, value in zip(ins.outs, parts):
+                constants[index] = value
+                folded.add(id(value))
+            continue
+        kept.append(ins)
+    return kept, constants
+
+
+def _fold_refs(x: Any, constants: dict[int, Any]) -> Any:
+    if isinstance(x, Ref):
+        return constants.get(x.index, x)
+    if isinstance(x, tuple):
+        return tuple(_fold_refs(i, constants) for i in x)
+    if isinstance(x, list):
+        return [_fold_refs(i, constants) for i in x]
+    if isinstance(x, dict):
+        return {k: _fold_refs(v, constants) for k, v in x.items()}
+    return x
+
+
+def _foldable(x: Any, folded: set[int]) -> bool:
+    """No Refs, and arrays only if 0-d or made by folding (a captured array may change)."""
+    if isinstance(x, Ref):
+        return False
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0 or id(x) in folded
+    if isinstance(x, (tuple, list)):
+        return all(_foldable(i, folded) for i in x)
+    if isinstance(x, dict):
+        return all(_foldable(v, folded) for v in x.values())
+    if isinstance(x, slice):
+        return _foldable((x.start, x.stop, x.step), folded)
+    return True
+
+
 def _share_common(instructions: list[Instruction], canon: dict[int, int]) -> list[Instruction]:
     """Common subexpressions: an instruction equal to an earlier one reuses its results."""
     seen: dict[Any, tuple[int, ...]] = {}
@@ -520,7 +584,7 @@ _RESHAPE_FORWARD = P.reshape.forward
 
 
 def _fold_sum_reshape(instructions: list[Instruction], roots: list, canon: dict[int, int],
-                      shapes: list) -> list[Instruction]:
+                      shapes: list) -> tuple[list[Instruction], dict[int, Any]]:
     """sum(keepdims=True) then reshape to the reduced shape is sum(keepdims=False): broadcasting's
     adjoint reads as `db = dZ.sum(axis=0)`."""
     uses: dict[int, int] = {}
@@ -613,6 +677,9 @@ def _name_values(program: Program, trace: Trace, argument_names: list[str],
             leaf = trace.captured.get(id(tensor), (None, None))[1]
         if leaf in result and len(refs) == 1:
             give(refs[0], "d" + result[leaf])
+    for ins in program.instructions:  # what a primitive saved for its backward
+        if ins.kind == "primitive" and ins.op.saves and len(ins.outs) == 2:
+            give(ins.outs[1], "saved")
     for k, output in enumerate(program.structure_outputs):  # what f returns, unnamed so far
         give(output, "loss" if k == 0 and collector.wanted else f"output{k}")
     program.inlined = {i for i in _transposes_used_once(program) if i not in result}
@@ -703,6 +770,9 @@ class _Writer:
             return "..."
         if isinstance(x, np.generic) and np.isfinite(x):
             return repr(x)
+        if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind == "f" and np.isfinite(x):
+            dtype = "" if x.dtype == np.float64 else f", dtype=np.{x.dtype.name}"
+            return f"np.array({float(x)!r}{dtype})"  # a 0-d constant such as the seed 1
         if isinstance(x, np.dtype) and getattr(np, x.name, None) is x.type:
             return f"np.{x.name}"
         if isinstance(x, type) and getattr(np, x.__name__, None) is x:
@@ -805,21 +875,90 @@ class _Writer:
                 test = f"{got} != {self.value(expected)}"
             return f"if {test}: raise GuardFailed({number})  # a check made when traced"
         targets = ", ".join(self.names[o] if o in self.names else "_" for o in ins.outs)
-        return f"{targets} = {self.expression(ins)}"
+        comment = f"  # {ins.op.math}" if ins.kind == "vjp" else ""
+        return f"{targets} = {self.expression(ins)}{comment}"
 
 
-def _write(program: Program) -> tuple[str, dict[str, Any]]:
-    """The program as the source of `def step(...)`, and the namespace it runs in."""
+# ----- memory: results written over dead temporaries, temporaries deleted after last use ------
+# Elementwise ufuncs that may write their result over an input of the same shape and dtype.
+_ELEMENTWISE = {np.add, np.subtract, np.multiply, np.divide, np.negative, np.exp, np.log,
+                np.sqrt, np.tanh, np.power, np.abs}
+# Forwards that always return a new array (never a view of an input): their results may be
+# overwritten, and reading a value with them makes no view that could see it change.
+_ALLOCATING = _ELEMENTWISE | {np.matmul, np.greater, np.greater_equal, np.less, np.less_equal,
+                              np.equal, np.not_equal, P.sum.forward, P.max.forward,
+                              P.min.forward, P.linear.forward, P.sigmoid.forward,
+                              P.relu.forward, P.softmax.forward, P.log_softmax.forward}
+
+
+def _memory_plan(program: Program) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Which instruction writes over which dead input (instruction -> argument position), and
+    which values die after each instruction (to `del` them: peak memory as eager's)."""
+    instructions = program.instructions
+    kept = {r.index for r in program.roots if isinstance(r, Ref)} | {
+        i for _, i in program.arguments} | {i for _, i in program.captured}
+    last_use: dict[int, int] = {}
+    only_safe_readers: dict[int, bool] = {}
+    fresh = set()
+    for k, ins in enumerate(instructions):
+        safe = ins.kind == "guard" or (ins.kind in ("primitive", "ufunc")
+                                       and "." not in ins.name and ins.fn in _ALLOCATING)
+        for i in ins.refs():
+            last_use[i] = k
+            only_safe_readers[i] = only_safe_readers.get(i, True) and safe
+        if ins.kind in ("primitive", "ufunc") and "." not in ins.name and ins.fn in _ALLOCATING:
+            fresh.update(ins.outs)
+    overwrite: dict[int, int] = {}
+    for k, ins in enumerate(instructions):
+        if (ins.fn not in _ELEMENTWISE or ins.kwargs or len(ins.outs) != 1 or ins.scalar
+                or ins.kind not in ("primitive", "ufunc") or "." in ins.name):
+            continue
+        out = ins.outs[0]
+        for position, a in enumerate(ins.args):
+            if (isinstance(a, Ref) and a.index in fresh and a.index not in kept
+                    and last_use.get(a.index) == k and only_safe_readers.get(a.index)
+                    and len(program.shapes[a.index]) > 0
+                    and program.shapes[a.index] == program.shapes[out]
+                    and program.dtypes[a.index] == program.dtypes[out]
+                    and sum(1 for b in ins.args if isinstance(b, Ref) and b.index == a.index)
+                    == 1):
+                overwrite[k] = position
+                break
+    dead: dict[int, list[int]] = {}
+    for i, k in last_use.items():
+        if i not in kept:
+            dead.setdefault(k, []).append(i)
+    return overwrite, dead
+
+
+def _write(program: Program, executable: bool = False) -> tuple[str, dict[str, Any]]:
+    """The program as the source of `def step(...)`, and the namespace it runs in. The
+    executable version writes results over dead temporaries (`out=`) and deletes temporaries
+    after their last use; the readable one (Program.source) does neither."""
     writer = _Writer(program)
+    overwrite, dead = _memory_plan(program) if executable else ({}, {})
     body = []
     for k, ins in enumerate(program.instructions):
         if ins.outs and ins.outs[0] in program.inlined:
             writer.inline[ins.outs[0]] = writer.expression(ins)
+            continue
+        if k in overwrite:
+            target = writer.value(ins.args[overwrite[k]])
+            call = f"np.{ins.fn.__name__}({writer.arguments(ins.args, {})}, out={target})"
+            body.append(f"{writer.names[ins.outs[0]]} = {call}")
         else:
             body.append(writer.line(ins, k))
+        gone = [writer.names[i] for i in dead.get(k, ()) if i in writer.names
+                and i not in program.inlined]
+        if gone:
+            body.append(f"del {', '.join(gone)}")
     results = [writer.value(r) for r in program.roots]
     parameters = ", ".join(program.inputs)
     lines = [f"def step({parameters}):"]
+    arrays = [f"{name} {value.shape}" for name, value in writer.constants.items()
+              if isinstance(value, np.ndarray)]
+    if arrays:
+        lines.append(f"    # constant arrays: {', '.join(arrays)}")
     lines += [f"    {line}" for line in body]
     lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
     return "\n".join(lines) + "\n", writer.constants

@@ -48,7 +48,8 @@ class Ref:
 class Instruction:
     """One step of the program: `outs = fn(*args, **kwargs)`, args holding Refs or constants.
 
-    kind: "primitive" (op is the Primitive, fn its forward), "ufunc" (fn a ufunc or one of its
+    kind: "primitive" (op is the Primitive, fn its forward), "vjp" (fn one of op's VJPs, run on
+    arrays with what op saved), "ufunc" (fn a ufunc or one of its
     methods), "function" (a NumPy function), "method" (name is the ndarray method),
     "getitem", "setitem", "copy" (np.array of a traced value), or "guard" (a value seen as
     Python during tracing: kwargs holds how it was converted and what it was).
@@ -451,6 +452,50 @@ class _RecordingForward:
         self.slot.__set__(op, value)
 
 
+class _RecordedVJPs:
+    """Primitive.vjps while tracing. A primitive that saves for backward (PyTorch's
+    save_for_backward) has VJPs written to use what it saved on arrays, and to recompute it on
+    Tensors (for create_graph). The compiled backward needs no higher order, so such a VJP is
+    recorded as one call on arrays: what the eager engine runs, with the saved value."""
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, op: Any, owner: Any = None) -> Any:
+        if op is None:
+            return self
+        vjps = self.slot.__get__(op, owner)
+        trace = current()
+        if trace is None or not op.saves:
+            return vjps
+        return tuple(None if vjp is None else _whole_vjp(trace, op, i, vjp)
+                     for i, vjp in enumerate(vjps))
+
+    def __set__(self, op: Any, value: Any) -> None:
+        self.slot.__set__(op, value)
+
+
+def _whole_vjp(trace: Trace, op: Primitive, i: int, vjp: Callable) -> Callable:
+    def recorded(g: Any, out: Any, *args: Any, **params: Any) -> Any:
+        real = vjp(*_plain_data((g, out, *args)), **_plain_data(params))
+        name = f"{op.name}_vjp" if sum(v is not None for v in op.vjps) == 1 else \
+            f"{op.name}_vjp{i}"
+        value = trace.record("vjp", name, vjp, (g, out, *args), params, real, op)
+        return Tensor._wrap(value) if isinstance(g, Tensor) else value
+    return recorded
+
+
+def _plain_data(x: Any) -> Any:
+    """Tensors as their data, traced arrays as plain ones (recursively)."""
+    if isinstance(x, Tensor):
+        return _plain(x.data)
+    if isinstance(x, tuple):
+        return tuple(_plain_data(item) for item in x)
+    if isinstance(x, dict):
+        return {k: _plain_data(v) for k, v in x.items()}
+    return _plain(x)
+
+
 class _TracedData:
     """Tensor.data while tracing: a tensor that existed before the trace becomes an input."""
 
@@ -488,7 +533,8 @@ class hooks:
 
     def __enter__(self) -> Trace:
         _lock.acquire()
-        self.saved = {"forward": Primitive.__dict__["forward"], "data": Tensor.__dict__["data"],
+        self.saved = {"forward": Primitive.__dict__["forward"], "vjps": Primitive.__dict__["vjps"],
+                      "data": Tensor.__dict__["data"],
                       "init": Tensor.__dict__["__init__"], "wrap": Tensor.__dict__["_wrap"]}
         trace, init, wrap = self.trace, self.saved["init"], self.saved["wrap"].__func__
 
@@ -536,6 +582,7 @@ class hooks:
         np.asarray, np.array = traced_asarray, traced_array
         np.random.default_rng = traced_default_rng
         Primitive.forward = _RecordingForward(self.saved["forward"])
+        Primitive.vjps = _RecordedVJPs(self.saved["vjps"])
         Tensor.data = _TracedData(self.saved["data"])
         Tensor.__init__ = traced_init
         Tensor._wrap = staticmethod(traced_wrap)
@@ -546,6 +593,7 @@ class hooks:
         _active.trace = None
         np.asarray, np.array, np.random.default_rng = self.numpy_functions
         Primitive.forward = self.saved["forward"]
+        Primitive.vjps = self.saved["vjps"]
         Tensor.data = self.saved["data"]
         Tensor.__init__ = self.saved["init"]
         Tensor._wrap = self.saved["wrap"]

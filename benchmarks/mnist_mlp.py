@@ -266,8 +266,68 @@ class NnMLP:
         return loss.item()
 
 
-def system_classes() -> list[type]:
-    return [NumpyMLP, RawEngineMLP, NnMLP]
+class CompiledNnMLP(NnMLP):
+    """nn's way, with forward and backward run as one autograd.compile'd program."""
+
+    name = "nn compiled"
+
+    def __init__(self, preset: Preset, weights: list[np.ndarray]) -> None:
+        super().__init__(preset, weights)
+        self.compiled = nn.train.compiled_step(self.model, self.loss_fn)
+
+    def step(self, X: np.ndarray, labels: np.ndarray) -> float:
+        self.optimizer.zero_grad()
+        loss, _ = self.compiled(X, labels)
+        self.optimizer.step()
+        return loss.item()
+
+
+class NotesLossMLP(RawEngineMLP):
+    """Raw autograd with the loss written out as the notes write it: Pred = exp(L) / Σ exp(L),
+    J = mean(-log Pred[n, y_n]) (softmax, log and mean as separate ops)."""
+
+    name = "notes loss"
+
+    def loss(self, X: np.ndarray, labels: np.ndarray) -> Tensor:
+        W1, B1, W2, B2, W3, B3 = self.params
+        A1 = self.g(X @ W1 + B1)
+        A2 = self.g(A1 @ W2 + B2)
+        L = A2 @ W3 + B3
+        E = L.exp()
+        Pred = E / E.sum(axis=1, keepdims=True)
+        return -Pred[np.arange(len(X)), labels].log().mean()
+
+    def step(self, X: np.ndarray, labels: np.ndarray) -> float:
+        loss = self.loss(X, labels)
+        loss.backward()
+        return self.update(loss)
+
+    def update(self, loss: Tensor) -> float:
+        self.optimizer.step([p.grad.data for p in self.params])
+        for p in self.params:
+            p.grad = None
+        return loss.item()
+
+
+class CompiledNotesLossMLP(NotesLossMLP):
+    """The notes' written-out loss, compiled."""
+
+    name = "notes compiled"
+
+    def __init__(self, preset: Preset, weights: list[np.ndarray]) -> None:
+        super().__init__(preset, weights)
+        self.compiled = autograd.compile(self.loss)
+
+    def step(self, X: np.ndarray, labels: np.ndarray) -> float:
+        return self.update(self.compiled(X, labels))
+
+
+def system_classes(preset: Preset | None = None) -> list[type]:
+    """The hand-written loop first: every ratio is against it."""
+    systems = [NumpyMLP, RawEngineMLP, NnMLP, CompiledNnMLP]
+    if preset is not None and preset.activation == "sigmoid":  # the notes' own network
+        systems += [NotesLossMLP, CompiledNotesLossMLP]
+    return systems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,7 +362,7 @@ def schedule(preset: Preset, n_train: int, steps: int, seed: int) -> list:
 def check_agreement(preset: Preset, X: np.ndarray, y: np.ndarray, steps: int = 3) -> str:
     """All systems take the same first steps from the same weights, or they are not comparable."""
     weights = initial_weights(preset, seed=1)
-    systems = [cls(preset, weights) for cls in system_classes()]
+    systems = [cls(preset, weights) for cls in system_classes(preset)]
     losses = {s.name: [] for s in systems}
     for index in schedule(preset, len(X), steps, seed=1):
         for s in systems:
@@ -326,7 +386,7 @@ def time_preset(preset: Preset, X: np.ndarray, y: np.ndarray, chunks: int, chunk
                 warmup: int) -> dict:
     """Alternate the systems every `chunk` batches (same batches for all); per-chunk seconds."""
     weights = initial_weights(preset, seed=0)
-    systems = {cls.name: cls(preset, weights) for cls in system_classes()}
+    systems = {cls.name: cls(preset, weights) for cls in system_classes(preset)}
     order = schedule(preset, len(X), warmup + chunks * chunk, seed=0)
     warm = [(X[i], y[i]) for i in order[:warmup]]
     for system in systems.values():
@@ -368,7 +428,7 @@ def memory_preset(preset: Preset, X: np.ndarray, y: np.ndarray, steps: int,
     x_buffer = np.empty((preset.batch_size, X.shape[1]), dtype=X.dtype)
     y_buffer = np.empty(preset.batch_size, dtype=y.dtype)
     results = {}
-    for cls in system_classes():
+    for cls in system_classes(preset):
         gc.collect()
         tracemalloc.start()
         system = cls(preset, weights)
