@@ -122,6 +122,10 @@ class ArrayAdam:
             m += np.multiply(g, 1 - beta1, out=s)
             v *= beta2
             v += np.multiply(np.square(g, out=s), 1 - beta2, out=s)
+            if self.t % 16 == 0:  # subnormals flushed, as nn.optim.Adam does (see there)
+                tiny = np.finfo(v.dtype).tiny
+                m[np.abs(m) < tiny] = 0
+                v[v < tiny] = 0
             np.sqrt(v, out=s)
             s /= root_correction
             s += self.eps
