@@ -27,12 +27,14 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from . import tensor as tensor_module
 from .tensor import Tensor
 from .tracing import (
     Instruction,
     Ref,
     Trace,
     TracingError,
+    current,
     hooks,
     random_draws,
     random_states,
@@ -181,7 +183,7 @@ def trace_program(f: Callable, args: tuple, names: Mapping[str, Any],
                   optimize: bool = True) -> tuple[Program, Any]:
     """Trace one call of `f` (forward, then backward from its first output) into a Program."""
     trace = Trace()
-    before = random_states()
+    before = random_states(f)
     code = getattr(getattr(f, "__func__", f), "__code__", None)
     watcher = _LocalsAtReturn(code)
     with hooks(trace):
@@ -197,6 +199,7 @@ def trace_program(f: Callable, args: tuple, names: Mapping[str, Any],
             else:
                 trace.inputs.append(None)
                 continue
+            trace.kept.append(value)
             trace.inputs.append(value._index)
         with watcher:
             result = f(*traced_args)
@@ -211,23 +214,60 @@ def trace_program(f: Callable, args: tuple, names: Mapping[str, Any],
                                    f"loss (reduce it, e.g. .sum() or .mean())")
             if targets:
                 collector.wanted = {id(t): t for t in targets}
-                engine.backward([loss], [None], retain_graph=True, create_graph=True,
-                                targets=targets, tracer=collector)
+                # The forward graph is freed as backward consumes it, as in eager mode; the
+                # backward's own graph is not kept (its instructions are recorded).
+                with _no_backward_graph(trace):
+                    engine.backward([loss], [None], retain_graph=False, create_graph=True,
+                                    targets=targets, tracer=collector)
         outputs = [trace.resolve(x) for x in leaves]
         # The user's names first (names=), then f's local variables.
         local_names = {name: trace.resolve(v) for name, v in
                        [*names.items(), *watcher.locals.items()]
                        if isinstance(v, (Tensor, np.ndarray))}
-    draws = random_draws(before) + ["np.random.default_rng()"] * min(trace.random_generators, 1)
+        del result, leaves, loss, traced_args  # the step's values: free them before the checks
+        watcher.locals = {}
+    try:
+        program = Program(trace, outputs, collector, names, local_names, f, optimize)
+    finally:
+        trace.release()
+    draws = random_draws(before, f)
+    if trace.random_generators:
+        draws.append("np.random.default_rng()")
     if draws:
         raise TracingError(
             f"compile: {_name(f)} draws random numbers while traced ({', '.join(draws)}); "
             f"they would be baked into the program and repeat on every call. Draw them outside "
             f"and pass them as arguments (e.g. a dropout mask), then they are inputs of the "
             f"program")
-    program = Program(trace, outputs, collector, names, local_names, f, optimize)
     program.structure = structure
     return program, structure
+
+
+class _no_backward_graph:
+    """While tracing backward(create_graph=True), the nodes it makes forget their inputs: the
+    graph of the backward pass would only be walked by a second backward, which a compiled step
+    never runs, and it would keep every value of the step alive until the end."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+
+    def __enter__(self) -> None:
+        self.node = make_node = getattr(tensor_module, "_node", None)
+        if make_node is None:
+            return
+        trace = self.trace
+
+        def node_without_inputs(*args: Any) -> Tensor:
+            node = make_node(*args)
+            if current() is trace:
+                node._op, node._inputs, node._params = None, (), None
+            return node
+
+        tensor_module._node = node_without_inputs
+
+    def __exit__(self, *exc: object) -> None:
+        if self.node is not None:
+            tensor_module._node = self.node
 
 
 class _Collector:
@@ -351,8 +391,7 @@ class Program:
     def __init__(self, trace: Trace, outputs: list, collector: _Collector,
                  names: Mapping[str, Any], local_names: Mapping[str, Any], f: Callable,
                  optimize: bool) -> None:
-        self.shapes = [v.shape for v in trace.values]
-        self.dtypes = [v.dtype for v in trace.values]
+        self.shapes, self.dtypes = list(trace.shapes), list(trace.dtypes)
         self.structure_outputs = outputs
         parts = [(collector.wanted[key], refs) for key, refs in collector.parts.items()]
         # A tensor passed as an argument gets its gradient by position (each call passes its
@@ -366,6 +405,8 @@ class Program:
         if optimize:
             instructions, folded = _fold_constants(instructions, canon, self.shapes)
             roots = _fold_refs(_substitute(roots, canon), folded)
+            instructions = _drop_times_one(instructions, canon, self.shapes, self.dtypes)
+            roots = _substitute(roots, canon)
             instructions = _share_common(instructions, canon)
             roots = _substitute(roots, canon)
             instructions = _remove_dead(instructions, roots)
@@ -375,8 +416,12 @@ class Program:
         self.instructions = instructions
         self.roots = roots
         self.output_count = len(outputs)
-        # Results that folded to constants: copied on every call (each call's own arrays).
-        self.constant_results = {k for k, r in enumerate(roots) if isinstance(r, np.ndarray)}
+        # Results that are constants or inputs (x * 1 is x): copied on every call, so that
+        # each call returns arrays of its own, as eager does.
+        inputs = {i for i in trace.inputs if i is not None} | {
+            i for _, i in trace.captured.values()}
+        self.constant_results = {k for k, r in enumerate(roots) if isinstance(r, np.ndarray)
+                                 or isinstance(r, Ref) and r.index in inputs}
         # Parameters of the generated function: the arguments (all, in order), then the
         # captured tensors that are used.
         used = {i for ins in instructions for i in ins.refs()} | {
@@ -519,6 +564,32 @@ def _fold_constants(instructions: list[Instruction], canon: dict[int, int],
             continue
         kept.append(ins)
     return kept, constants
+
+
+def _drop_times_one(instructions: list[Instruction], canon: dict[int, int], shapes: list,
+                    dtypes: list) -> list[Instruction]:
+    """x * 1 is x, bit for bit (backward's seed of 1 multiplies the first gradient)."""
+    kept = []
+    for ins in instructions:
+        ins.args, ins.kwargs = _substitute(ins.args, canon), _substitute(ins.kwargs, canon)
+        if ins.fn is np.multiply and ins.kind in ("primitive", "ufunc") and not ins.kwargs \
+                and len(ins.args) == 2:
+            a, b = ins.args
+            x, one = (a, b) if isinstance(a, Ref) else (b, a)
+            out = ins.outs[0]
+            if (isinstance(x, Ref) and not isinstance(one, Ref) and _all_ones(one)
+                    and shapes[x.index] == shapes[out] and dtypes[x.index] == dtypes[out]
+                    and np.result_type(one).kind in "biuf"):
+                canon[out] = x.index
+                continue
+        kept.append(ins)
+    return kept
+
+
+def _all_ones(x: Any) -> bool:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.generic, np.ndarray)):
+        return False
+    return bool(np.all(np.asarray(x) == 1))
 
 
 def _fold_refs(x: Any, constants: dict[int, Any]) -> Any:

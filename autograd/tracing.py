@@ -17,10 +17,10 @@ lie in [0, C)") the value seen is recorded as a guard, and a call where it diffe
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -100,13 +100,32 @@ class Trace:
 
     def __init__(self) -> None:
         self.instructions: list[Instruction] = []
-        self.values: list[Any] = []  # index -> the traced value (kept alive: ids stay unique)
+        # index -> the traced value, weakly: a value dies when the step no longer needs it,
+        # and its memory layout is forgotten then (so a new array at that address is not it).
+        self.values: list[weakref.ref] = []
+        self.shapes: list[tuple] = []
+        self.dtypes: list[np.dtype] = []
+        self.kept: list[Any] = []  # inputs and captured tensors' views: alive for the trace
         self.layouts: dict[tuple, int] = {}  # memory layout -> index, for plain views of values
         self.inputs: list[int] = []  # indices of the explicit arguments
         self.captured: dict[int, tuple[Tensor, int]] = {}  # id(tensor) -> (tensor, index)
-        self.created: dict[int, Tensor] = {}  # tensors made during the trace (their data is ours)
+        # Tensors made during the trace (never captured), weakly: the step frees them as usual.
+        self.created: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.guards = 0
         self.random_generators = 0  # made during the trace (np.random.default_rng)
+
+    def release(self) -> None:
+        """Forget the traced values (each refers back to the trace: a cycle gc would free late)."""
+        for ref in self.values:
+            value = ref()
+            if value is not None:
+                value._trace = None
+        self.values, self.layouts, self.kept = [], {}, []
+        self.created = weakref.WeakValueDictionary()
+
+    def value(self, index: int) -> TracedArray | None:
+        """The traced value `index`, if it is still alive."""
+        return self.values[index]()
 
     # ----- values ------------------------------------------------------------------------------
     def new_value(self, real: Any) -> TracedArray:
@@ -114,15 +133,26 @@ class Trace:
         plain = np.asarray(real)
         value = plain.view(TracedArray)
         value._index, value._trace = len(self.values), self
-        self.values.append(value)
-        self.layouts[_layout(plain)] = value._index
+        self._register(value, plain)
         return value
+
+    def _register(self, value: TracedArray, plain: np.ndarray) -> None:
+        key, index = _layout(plain), len(self.values)
+        layouts = self.layouts
+
+        def forget(_: Any) -> None:
+            if layouts.get(key) == index:
+                del layouts[key]
+
+        self.values.append(weakref.ref(value, forget))
+        self.shapes.append(plain.shape)
+        self.dtypes.append(plain.dtype)
+        layouts[key] = index
 
     def repoint(self, value: TracedArray, real: np.ndarray) -> None:
         """`value`'s memory was written in place: from now on it is a new value of the program."""
         value._index = len(self.values)
-        self.values.append(value)
-        self.layouts[_layout(real)] = value._index
+        self._register(value, real)
 
     def resolve(self, x: Any) -> Any:
         """`x` with traced arrays replaced by Refs (recursively in tuples, lists and slices)."""
@@ -169,7 +199,7 @@ class Trace:
         """Whether a traced boolean array is an index here (x[mask]: as many rows as Trues)."""
         index = kwargs.get("index", args[1] if len(args) > 1 else None)
         parts = index if isinstance(index, tuple) else (index,)
-        return any(isinstance(p, Ref) and self.values[p.index].dtype == bool for p in parts)
+        return any(isinstance(p, Ref) and self.dtypes[p.index].kind == "b" for p in parts)
 
 
 # Operations whose result's shape depends on the data (besides indexing with a boolean mask).
@@ -511,13 +541,16 @@ class _TracedData:
             return data
         entry = trace.captured.get(id(tensor))
         if entry is not None and entry[0] is tensor:
-            value = trace.values[entry[1]]
+            value = trace.value(entry[1])
             if value.view(np.ndarray).__array_interface__ == data.__array_interface__:
                 return value
         index = trace.layouts.get(_layout(data))
         if index is not None:  # a plain view of a traced value (np.asarray stripped the type)
-            return trace.values[index]
+            value = trace.value(index)
+            if value is not None:
+                return value
         value = trace.new_value(data)
+        trace.kept.append(value)
         trace.captured[id(tensor)] = (tensor, value._index)
         return value
 
@@ -616,23 +649,84 @@ def _has_ref(x: Any) -> bool:
 _RANDOM_TYPES = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
 
 
-def random_states() -> dict[int, tuple[Any, Any]]:
-    """Every live NumPy random generator and its state, by id."""
-    states = {}
-    for obj in gc.get_objects():
+def random_states(f: Any) -> dict[int, tuple[Any, Any]]:
+    """The NumPy random generators `f` can reach, and their states, by id.
+
+    Reachable: through closures, defaults, bound instances, the globals a function's code names
+    (and the attributes of modules it names), and the items and attributes of objects found so
+    (a Module's generator, a list of them), a few levels deep; and NumPy's global generator
+    (np.random.rand). A walk rather than gc.get_objects(): that list alone would cost a
+    compiled step more memory than an eager one.
+    """
+    found: dict[int, tuple[Any, Any]] = {}
+    legacy = getattr(getattr(np.random, "mtrand", None), "_rand", None)
+    seen: set[int] = set()
+    stack: list[tuple[Any, int, frozenset]] = [(f, 0, frozenset()), (legacy, 0, frozenset())]
+    while stack:
+        obj, depth, names = stack.pop()
+        if obj is None or id(obj) in seen or depth > 8:
+            continue
+        seen.add(id(obj))
         if isinstance(obj, _RANDOM_TYPES):
             bit_generator = obj if isinstance(obj, np.random.BitGenerator) else getattr(
                 obj, "bit_generator", None) or obj._bit_generator
-            states[id(obj)] = (obj, repr(bit_generator.state))
-    return states
+            found[id(obj)] = (obj, repr(bit_generator.state))
+            continue
+        stack.extend((child, depth + 1, child_names)
+                     for child, child_names in _children(obj, names))
+    return found
 
 
-def random_draws(before: dict[int, tuple[Any, Any]]) -> list[str]:
-    """Generators that drew numbers, or were created, since `before` was taken."""
+def _children(obj: Any, names: frozenset) -> list[tuple[Any, frozenset]]:
+    """What the walk in random_states goes on to from `obj`."""
+    if isinstance(obj, (str, bytes, int, float, bool, complex, np.ndarray, np.generic, type)):
+        return []
+    code = getattr(obj, "__code__", None)
+    if code is not None:  # a function: its closure, defaults, and the globals it names
+        code_names = _code_names(code)
+        items = [c.cell_contents for c in (obj.__closure__ or ()) if _has_contents(c)]
+        items += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
+        globals_ = getattr(obj, "__globals__", {})
+        items += [globals_[n] for n in code_names if n in globals_]
+        return [(item, code_names) for item in items]
+    if hasattr(obj, "__func__") and hasattr(obj, "__self__"):  # a bound method
+        return [(obj.__func__, names), (obj.__self__, names)]
+    if isinstance(obj, type(np)):  # a module: only the attributes the code names
+        return [(getattr(obj, n), names) for n in names if hasattr(obj, n)]
+    if isinstance(obj, dict):
+        return [(v, names) for v in obj.values()]
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [(v, names) for v in obj]
+    attributes = getattr(obj, "__dict__", None)
+    children = [(v, names) for v in attributes.values()] if isinstance(attributes, dict) else []
+    if callable(obj):  # a callable object (a Module): its methods
+        children += [(getattr(type(obj), n), names) for n in ("__call__", "forward")
+                     if hasattr(getattr(type(obj), n, None), "__code__")]
+    return children
+
+
+def _code_names(code: Any) -> frozenset:
+    """The names a code object and the functions defined in it refer to."""
+    names = set(code.co_names) | set(code.co_freevars)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= _code_names(constant)
+    return frozenset(names)
+
+
+def _has_contents(cell: Any) -> bool:
+    try:
+        return cell.cell_contents is not cell  # always True; reading it is the test
+    except ValueError:  # an empty cell
+        return False
+
+
+def random_draws(before: dict[int, tuple[Any, Any]], f: Any) -> list[str]:
+    """Generators reachable from `f` that drew numbers since `before` was taken."""
     changed = []
-    for key, (obj, state) in random_states().items():
-        if key not in before or before[key][0] is not obj:
-            changed.append(f"a new {type(obj).__name__}")
-        elif before[key][1] != state:
+    for obj, state in before.values():
+        bit_generator = obj if isinstance(obj, np.random.BitGenerator) else getattr(
+            obj, "bit_generator", None) or obj._bit_generator
+        if repr(bit_generator.state) != state:
             changed.append(f"a {type(obj).__name__} that drew numbers")
     return changed

@@ -446,3 +446,13 @@ def test_mnist_main_compile_flag(tmp_path, monkeypatch):
     code = main(["--preset", "lecture", "--compile", "--epochs", "1", "--limit", "640",
                  "--quiet", "--out", str(tmp_path)])
     assert code == 0 and (tmp_path / "model.npz").exists()
+
+
+def test_a_gradient_equal_to_an_input_is_a_copy_of_it():
+    x = np.arange(6.0).reshape(3, 2)
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    compiled = autograd.compile(lambda x: (x * w).sum())  # d/dw = x * 1, which is x
+    compiled(x)
+    assert np.array_equal(w.grad.data, x) and not np.shares_memory(w.grad.data, x)
+    w.grad.data[0, 0] = 100.0
+    assert x[0, 0] == 0.0
