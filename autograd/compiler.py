@@ -74,6 +74,7 @@ class CompiledFunction:
         self.programs: dict[tuple, Program] = {}
         self.program: Program | None = None  # the one the last call ran
         self._kinds: list[str] | None = None
+        self._all_arrays = False
         self._structure: Any = None
         self.__doc__, self.__wrapped__ = getattr(f, "__doc__", None), f
 
@@ -106,6 +107,12 @@ class CompiledFunction:
     # ----- arguments -------------------------------------------------------------------------
     def _signature(self, args: tuple) -> tuple:
         """The cache key of these arguments; a clear error if their number or kinds changed."""
+        if self._all_arrays and len(args) == len(self._kinds):  # the common case, kept lean
+            for a in args:
+                if type(a) is not np.ndarray:
+                    break
+            else:
+                return tuple([(a.shape, a.dtype) for a in args])
         kinds, key = [], []
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
@@ -138,6 +145,7 @@ class CompiledFunction:
         program, structure = trace_program(self.f, args, self.names, self.optimize)
         if self._structure is None:
             self._kinds = [_kind(a) for a in args]
+            self._all_arrays = all(type(a) is np.ndarray for a in args)
             self._structure = structure
         elif structure != self._structure:
             raise TypeError(f"compile: {_name(self.f)} returned {_describe(self._structure)} "
@@ -489,7 +497,7 @@ def _accumulate(tensor: Tensor, g: Any, stored: set[int]) -> None:
     if tensor.grad is not None:
         tensor.grad = Tensor._wrap(tensor.grad.data + g)
         return
-    if id(g) in stored or not g.flags.owndata:
+    if g.base is not None or id(g) in stored:  # a view, or given to another tensor already
         g = np.array(g, copy=True)
     stored.add(id(g))
     tensor.grad = Tensor._wrap(g)

@@ -692,7 +692,10 @@ def _children(obj: Any, names: frozenset) -> list[tuple[Any, frozenset]]:
     if hasattr(obj, "__func__") and hasattr(obj, "__self__"):  # a bound method
         return [(obj.__func__, names), (obj.__self__, names)]
     if isinstance(obj, type(np)):  # a module: only the attributes the code names
-        return [(getattr(obj, n), names) for n in names if hasattr(obj, n)]
+        if obj.__name__.split(".")[0] == "numpy":  # its global generator is checked directly
+            return []
+        attributes = vars(obj)
+        return [(attributes[n], names) for n in names if n in attributes]
     if isinstance(obj, dict):
         return [(v, names) for v in obj.values()]
     if isinstance(obj, (list, tuple, set, frozenset)):
