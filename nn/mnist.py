@@ -70,8 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--data", metavar="DIR", help="MNIST folder (default: $MNIST_DIR, else a download cache)")
     add("--out", metavar="DIR", default="runs/mnist", help="where to write the results")
     add("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-    add("--compile", action="store_true",
-        help="run each step as one autograd.compile'd program (the same numbers, faster)")
+    add("--compile", action=argparse.BooleanOptionalAction, default=True,
+        help="run each step as one autograd.compile'd program: the same numbers as eager, bit "
+             "for bit, faster (default; --no-compile runs the engine eagerly)")
     return parser.parse_args(argv)
 
 
