@@ -259,6 +259,8 @@ class TracedArray(np.ndarray):
                 kwargs["out"] = _plain(out)
             return fn(*_plain(inputs), **_plain(kwargs))
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        if method == "at":  # np.add.at(a, index, b): in place, replayed on a copy of a
+            return _record_at(trace, ufunc, inputs)
         if out is None:
             return trace.record("ufunc", name, fn, inputs, kwargs,
                                 fn(*_plain(inputs), **_plain(kwargs)))
@@ -392,6 +394,33 @@ def _item(x: np.ndarray) -> Any:
 
 def _tolist(x: np.ndarray) -> Any:
     return x.tolist()
+
+
+_AT: dict[Any, Callable] = {}
+
+
+def _at(ufunc: np.ufunc) -> Callable:
+    """ufunc.at as a function that returns a new array (one per ufunc, for CSE)."""
+    if ufunc not in _AT:
+        def at(a: Any, *rest: Any) -> Any:
+            a = np.array(a, copy=True)
+            ufunc.at(a, *rest)
+            return a
+        at.__name__ = f"{ufunc.__name__}_at"
+        _AT[ufunc] = at
+    return _AT[ufunc]
+
+
+def _record_at(trace: Trace, ufunc: np.ufunc, inputs: tuple) -> None:
+    target = inputs[0]
+    if not isinstance(target, TracedArray):
+        raise TracingError(f"compile: np.{ufunc.__name__}.at writes traced values into an array "
+                           f"the trace does not own; start from np.zeros_like(x) of a traced x")
+    args = trace.resolve(inputs)
+    ufunc.at(*_plain(inputs))
+    trace.repoint(target, target.view(np.ndarray))
+    trace.instructions.append(Instruction("function", f"{ufunc.__name__}_at", _at(ufunc), args,
+                                          {}, (target._index,)))
 
 
 def _record_in_place(trace: Trace, kind: str, name: str, fn: Any, inputs: tuple, kwargs: dict,

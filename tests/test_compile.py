@@ -65,6 +65,13 @@ def test_compiled_training_is_bit_identical_to_eager(preset, dtype):
 # ---------------------------------------------------------------------------------------------
 # Expressions: each compiled, called on two sets of inputs, against the engine on each.
 # ---------------------------------------------------------------------------------------------
+def _scatter_add(a):
+    """NumPy code on a traced array: a new array, then an in-place np.add.at into it."""
+    out = np.zeros_like(a)
+    np.add.at(out, (np.array([0, 0, 2]),), a[:3] > 0)
+    return out * a
+
+
 EXPRESSIONS = {
     # name: (function of (x, y), shape of x, shape of y)
     "broadcast add, mul": (lambda x, y: ((x + y) * y).sum(), (3, 4), (4,)),
@@ -85,6 +92,8 @@ EXPRESSIONS = {
                        (4, 3), (2,)),
     "basic slicing": (lambda x, y: (x[1:, ::2] * y[:2]).sum() + x[0, 1], (3, 4), (2,)),
     "integer arrays, repeats": (lambda x, y: (x[np.array([0, 2, 0])] * y).sum(), (3, 4), (4,)),
+    "NumPy on traced arrays (zeros_like, add.at)": (
+        lambda x, y: (x * Tensor(_scatter_add(y.data))).sum() + y.sum(), (3, 4), (3, 4)),
     "boolean mask from data": (lambda x, y: x[x > 0].sum() * y.sum(), (3, 4), (2,)),
     "fan-out": (lambda x, y: (x * x + x.exp() * x - y * x).sum(), (3,), (3,)),
     "maximum, minimum, clip, where": (
