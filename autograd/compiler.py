@@ -82,6 +82,9 @@ class CompiledFunction:
         if kwargs:
             raise TypeError(f"compile: a compiled function takes positional arguments only, got "
                             f"keywords {sorted(kwargs)}")
+        if current() is not None:
+            raise TracingError(f"compile: {_name(self.f)} is compiled and was called while "
+                               f"another function is being traced; compile only the outer one")
         key = self._signature(args)
         program = self.programs.get(key)
         if program is not None:
@@ -389,11 +392,10 @@ class Program:
     """One traced step as straight-line NumPy code.
 
     `source` is the step as Python (one line per primitive or NumPy call); `code` is the same
-    list of instructions as it runs, with results written over dead temporaries (`out=`) and
-    temporaries deleted after their last use;
-    `instructions` the list it is written from; `inputs` the names of its parameters (the
-    arguments, then the captured tensors, read afresh on every call); `outputs` what it
-    returns (f's results, then the gradient parts of each tensor that requires grad).
+    list of `instructions` as it runs, with results written over dead temporaries (`out=`) and
+    temporaries deleted after their last use. `inputs` names its parameters (the arguments,
+    then the captured tensors, read afresh on every call); it returns f's results, then the
+    gradient parts of each tensor that requires grad.
     """
 
     def __init__(self, trace: Trace, outputs: list, collector: _Collector,

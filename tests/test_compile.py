@@ -354,6 +354,13 @@ def test_an_output_structure_that_changes_with_the_shape_is_a_clear_error():
         compiled(np.ones((3, 4)))
 
 
+def test_a_compiled_function_called_inside_a_trace_is_a_clear_error():
+    W, b = _small_model()
+    inner = autograd.compile(lambda X: (X @ W).sum())
+    with pytest.raises(TracingError, match="compile only the outer one"):
+        autograd.compile(lambda X: inner(X) + b.sum())(np.ones((2, 4)))
+
+
 def test_a_non_scalar_loss_is_a_clear_error():
     W, b = _small_model()
     with pytest.raises(TracingError, match=r"first output .* has shape \(2, 3\).*scalar"):
