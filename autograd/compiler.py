@@ -745,8 +745,11 @@ def _name_values(program: Program, trace: Trace, argument_names: list[str],
     for name, ref in local_names.items():
         if not name.startswith("_"):
             give(ref, name)
+    unnamed = 0
     for tensor, index in program.captured:  # still unnamed: the tensor's own name, or p1, p2
-        give(index, tensor.name or f"p{len(result)}")
+        if canon.get(index, index) not in result:
+            unnamed += 1
+            give(index, tensor.name or f"p{unnamed}")
     named_forward = dict(result)
     for node_index, grad_index in collector.gradient_of.items():
         node_index = canon.get(node_index, node_index)

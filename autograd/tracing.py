@@ -429,7 +429,7 @@ def _record_in_place(trace: Trace, kind: str, name: str, fn: Any, inputs: tuple,
     outs = out if isinstance(out, tuple) else (out,)
     args = trace.resolve(inputs)
     resolved_kwargs = {k: trace.resolve(v) for k, v in kwargs.items()}
-    result = fn(*_plain(inputs), out=tuple(_plain(o) for o in outs), **_plain(kwargs))
+    fn(*_plain(inputs), out=tuple(_plain(o) for o in outs), **_plain(kwargs))
     indices = []
     for o in outs:
         if not isinstance(o, TracedArray):
@@ -438,8 +438,7 @@ def _record_in_place(trace: Trace, kind: str, name: str, fn: Any, inputs: tuple,
         trace.repoint(o, o.view(np.ndarray))
         indices.append(o._index)
     trace.instructions.append(Instruction(kind, name, fn, args, resolved_kwargs, tuple(indices)))
-    return out[0] if isinstance(out, tuple) and len(out) == 1 else result if not isinstance(
-        out, tuple) else out
+    return outs[0] if len(outs) == 1 else tuple(outs)
 
 
 # The package directories whose code may convert traced values (validation): guarded, not refused.
