@@ -185,6 +185,7 @@ def _shapes(args: tuple) -> str:
 
 
 _STALE = object()  # a captured tensor changed shape or dtype: trace again
+_LOSS_AND_TENSOR = ("tuple", ("Tensor", "Tensor"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,11 +475,21 @@ class Program:
                        for k, r in enumerate(results)]
         position = self.output_count
         stored: set[int] = set()
+        wrap = Tensor._wrap
         for target, count in self.grad_targets:
             tensor = args[target] if type(target) is int else target
             for g in results[position:position + count]:
-                _accumulate(tensor, g, stored)
+                if (type(g) is np.ndarray and tensor.grad is None and g.base is None
+                        and g.dtype == tensor.dtype and id(g) not in stored):
+                    stored.add(id(g))  # the common case of _accumulate, inlined
+                    tensor.grad = wrap(g)
+                else:
+                    _accumulate(tensor, g, stored)
             position += count
+        if self.structure == _LOSS_AND_TENSOR:  # (loss, outputs), as nn.fit's step returns
+            loss, outputs = results[0], results[1]
+            return (wrap(loss if type(loss) is np.ndarray else np.asarray(loss)),
+                    wrap(outputs if type(outputs) is np.ndarray else np.asarray(outputs)))
         return _unflatten(self.structure, list(results[:self.output_count]), [0])
 
     structure: Any = None
