@@ -113,6 +113,7 @@ class Trace:
         self.created: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.guards = 0
         self.random_generators = 0  # made during the trace (np.random.default_rng)
+        self.computed: list[int] = []  # values made by instructions (not inputs or captured)
 
     def release(self) -> None:
         """Forget the traced values (each refers back to the trace: a cycle gc would free late)."""
@@ -165,7 +166,10 @@ class Trace:
             return Ref(x._index)
         if isinstance(x, np.ndarray):
             index = self.layouts.get(_layout(x))
-            return x if index is None else Ref(index)
+            if index is None:
+                self._check_not_a_view(x)
+                return x
+            return Ref(index)
         if isinstance(x, Tensor):
             return self.resolve(x.data)
         if isinstance(x, tuple):
@@ -177,6 +181,27 @@ class Trace:
             return slice(*(self.resolve(p) for p in (x.start, x.stop, x.step)))
         return x
 
+    def _check_not_a_view(self, x: np.ndarray) -> None:
+        """A constant must not share memory with a value the step computes: it would be a view
+        made by an operation the tracer did not see (np.lib.stride_tricks.as_strided, a view
+        through a plain ndarray), frozen at the traced call's values."""
+        if x.size == 0:
+            return
+        low, high = _byte_bounds(x)
+        kept = {id(v) for v in self.kept}
+        for index in self.computed:
+            value = self.values[index]()
+            if value is None or id(value) in kept or value.size == 0:
+                continue
+            value_low, value_high = _byte_bounds(value)
+            if low < value_high and value_low < high:
+                raise TracingError(
+                    f"compile: an array of shape {x.shape} shares memory with a value the step "
+                    f"computes (shape {value.shape}) but was made by an operation the tracer "
+                    f"does not record (e.g. np.lib.stride_tricks.as_strided, or a plain "
+                    f"np.ndarray view); it would be frozen at this call's values. Make it with "
+                    f"NumPy functions of the traced array or with autograd's ops")
+
     def record(self, kind: str, name: str, fn: Any, args: tuple, kwargs: dict, result: Any,
                op: Primitive | None = None) -> Any:
         """Record an instruction whose real result is `result`; returns it as traced values."""
@@ -184,6 +209,9 @@ class Trace:
         several = isinstance(result, tuple)
         parts = result if several else (result,)
         values = tuple(self.new_value(part) for part in parts)
+        # Values that own new memory: a constant viewing it was made behind the tracer's back.
+        self.computed.extend(v._index for v, part in zip(values, parts)
+                             if isinstance(part, np.ndarray) and part.base is None)
         instruction = Instruction(kind, name, fn, args, kwargs, tuple(v._index for v in values),
                                   op)
         instruction.scalar = not several and not isinstance(result, np.ndarray)
@@ -204,6 +232,17 @@ class Trace:
 
 # Operations whose result's shape depends on the data (besides indexing with a boolean mask).
 _DATA_SHAPED = {"nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress"}
+
+
+def _byte_bounds(a: np.ndarray) -> tuple[int, int]:
+    """The first and one-past-last byte addresses of the memory a spans."""
+    low = high = a.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        if stride < 0:
+            low += (n - 1) * stride
+        else:
+            high += (n - 1) * stride
+    return low, high + a.itemsize
 
 
 def _layout(a: np.ndarray) -> tuple:

@@ -367,6 +367,19 @@ def test_a_non_scalar_loss_is_a_clear_error():
         autograd.compile(lambda X: X @ W + b)(np.ones((2, 4)))
 
 
+def test_a_view_the_tracer_cannot_see_is_refused():
+    W, b = _small_model()
+
+    def f(X):
+        Z = X @ W + b
+        first_row = np.lib.stride_tricks.as_strided(Z.data, shape=(3,),
+                                                    strides=Z.data.strides[1:])  # unseen
+        return (Z * Tensor(first_row).detach()).sum()
+
+    with pytest.raises(TracingError, match="shares memory with a value the step computes"):
+        autograd.compile(f)(np.ones((2, 4)))
+
+
 def test_an_in_place_update_inside_the_compiled_function_is_refused():
     W, b = _small_model()
 
