@@ -290,6 +290,8 @@ class TracedArray(np.ndarray):
         self._index, self._trace = None, None
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(isinstance(x, Tensor) for x in inputs):
+            return NotImplemented  # a Tensor takes the call (the engine records it)
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         trace = current()
         out = kwargs.pop("out", None)
@@ -306,6 +308,8 @@ class TracedArray(np.ndarray):
         return _record_in_place(trace, "ufunc", name, fn, inputs, kwargs, out)
 
     def __array_function__(self, func: Callable, types: Any, args: tuple, kwargs: dict) -> Any:
+        if any(issubclass(t, Tensor) for t in types):
+            return NotImplemented  # a Tensor takes the call (the engine records it)
         trace = current()
         result = func(*_plain(args), **_plain(kwargs))
         if trace is None or func in _STATIC_FUNCTIONS:
