@@ -194,6 +194,7 @@ _LOSS_AND_TENSOR = ("tuple", ("Tensor", "Tensor"))
 def trace_program(f: Callable, args: tuple, names: Mapping[str, Any],
                   optimize: bool = True) -> tuple[Program, Any]:
     """Trace one call of `f` (forward, then backward from its first output) into a Program."""
+    _warm_up_engine()
     trace = Trace()
     before = random_states(f)
     code = getattr(getattr(f, "__func__", f), "__code__", None)
@@ -253,6 +254,18 @@ def trace_program(f: Callable, args: tuple, names: Mapping[str, Any],
             f"program")
     program.structure = structure
     return program, structure
+
+
+_warmed_up = False
+
+
+def _warm_up_engine() -> None:
+    """One tiny eager backward before the first trace: whatever the engine sets up on its first
+    backward (it may measure itself on a probe graph) then happens outside the trace."""
+    global _warmed_up
+    if not _warmed_up:
+        (Tensor(np.zeros(2), requires_grad=True) * 2.0).sum().backward()
+        _warmed_up = True
 
 
 class _no_backward_graph:
