@@ -11,6 +11,7 @@
 # _import_names first: it fails clearly if a foreign `autograd` or `nn` took our place.
 from . import _import_names, anomaly, functions, ledger, primitives, viz  # noqa: F401
 from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
+from .compiler import compile
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .functions import *  # noqa: F401,F403 - Tensor methods as functions, NumPy's names
@@ -57,7 +58,7 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "maximum", "minimum", "where", "clip",
     "softmax_cross_entropy",
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
-    "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
+    "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian", "compile",
     "anomaly", "detect_anomaly", "set_detect_anomaly", "set_debug_nans", "AnomalyError",
     "Primitive", "full", "full_like", "arange", "linspace", "eye", "rand", "randint", "uniform",
     "normal", *functions.__all__,

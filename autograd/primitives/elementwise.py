@@ -12,7 +12,7 @@ from ..tensor import Primitive, Tensor
 
 def _raw(x):
     """The array behind a Tensor (for masks and other constants of a VJP)."""
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x.data if isinstance(x, Tensor) else np.asanyarray(x)  # compile's traced arrays stay
 
 
 # --- elementwise arithmetic (inputs broadcast; the engine sums gradients back) ------------------

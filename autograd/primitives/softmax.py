@@ -40,12 +40,10 @@ log_softmax = Primitive("log_softmax", _log_softmax, "d log_softmax(x) = (I - 1 
 
 def _as_probabilities(target, logits_shape, dtype):
     """Integer labels (N,) become one-hot rows; probability rows (N, C) pass through."""
-    target = np.asarray(target)
+    target = np.asanyarray(target)  # asanyarray: autograd.compile's traced labels stay traced
     if target.ndim == len(logits_shape):
         return target.astype(dtype, copy=False)
-    probs = np.zeros(logits_shape, dtype=dtype)
-    probs[np.arange(len(target)), target] = 1
-    return probs
+    return (target[:, None] == np.arange(logits_shape[-1])).astype(dtype)
 
 
 def _shifted_rows(z):
