@@ -8,8 +8,9 @@
     Tensor(27.)
 """
 
-from . import anomaly, ledger, primitives, viz
+from . import anomaly, backends, ledger, primitives, viz
 from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
+from .backends import compute
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .ledger import local_jacobian
@@ -55,4 +56,5 @@ __all__ = [
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
     "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
     "anomaly", "detect_anomaly", "set_detect_anomaly", "set_debug_nans", "AnomalyError",
+    "backends", "compute",
 ]

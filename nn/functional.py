@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Tensor
+from autograd import Tensor, backends
 
 
 def _tensor(x: Any) -> Tensor:
@@ -33,7 +33,7 @@ def _target(loss: str, target: Any, output: Tensor) -> np.ndarray:
 
     Broadcasting is refused: a (5,) target against a (5, 1) output would average 25 pairs.
     """
-    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    target = backends.as_array(target.data if isinstance(target, Tensor) else target)
     if target.shape != output.shape:
         raise ValueError(f"{loss}: target shape {target.shape} does not match output shape "
                          f"{output.shape}")

@@ -87,6 +87,16 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def to(self, backend: str) -> Module:
+        """Move every parameter (and gradient) to `backend` ("numpy", "cupy"), in place; an
+        optimizer's state follows at its next step. Returns self."""
+        for p in self.parameters():
+            if p.backend != backend:
+                p.data = autograd.backends.to(p.data, backend)
+                p.grad = None if p.grad is None else p.grad.to(backend)
+                p._bump_version()  # a graph recorded before the move read the old array
+        return self
+
     def train(self, mode: bool = True) -> Module:
         """Set the `training` flag here and in every submodule; returns self."""
         for module in self.modules():
