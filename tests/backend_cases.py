@@ -101,4 +101,6 @@ CASES: dict[str, list[tuple[tuple, dict]]] = {
     "log_softmax": [case(normal(4, 3), axis=-1), case(normal(4, 3), axis=0)],
     "softmax_cross_entropy": [case(normal(4, 3), labels(4, 3)),
                               case(normal(4, 3), probabilities(4, 3))],
+    "bce_with_logits": [case(normal(4, 3) * 3, (normal(4, 3) > 0).astype(float)),
+                        case(np.array([-800.0, 0.0, 800.0, 1.0]), np.array([1.0, 0.5, 0.0, 1.0]))],
 }

@@ -252,3 +252,14 @@ def test_out_of_range_labels_on_dask_raise_when_computed():
     loss = autograd.softmax_cross_entropy(z, da.from_array(np.array([0, 1, 2, 3]), chunks=2))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         loss.compute()
+
+
+def test_gradcheck_runs_on_the_device():
+    rng = np.random.default_rng(3)
+    x, w = DeviceArray(rng.standard_normal((3, 4))), DeviceArray(rng.standard_normal((4, 2)))
+    labels = DeviceArray(np.array([0, 1, 1]))
+    assert autograd.gradcheck(
+        lambda x, w: autograd.softmax_cross_entropy((x @ w).tanh(), labels), [x, w])
+    assert autograd.gradcheck(lambda x: (x.sigmoid() * x).sum(axis=0), [x], full_limit=0)
+    with pytest.raises(autograd.functional.GradcheckError):
+        autograd.gradcheck(lambda x: Tensor._wrap(x.data) * x, [x])  # a wrong derivative

@@ -93,3 +93,25 @@ def _cross_entropy_vjp(g, out, z, target, saved):
 softmax_cross_entropy = Primitive("softmax_cross_entropy", _cross_entropy,
                                   "dJ/dz = (softmax(z) - y) / N", _cross_entropy_vjp, None,
                                   saves=True)
+
+
+# --- binary cross-entropy from logits: the two-class softmax cross-entropy, fused the same way ---
+def _bce_with_logits(z, y):
+    """mean(max(z, 0) - z·y + ln(1 + e^-|z|)), never forming log σ(z). Saves σ(z) for the VJP,
+    made from the same e^-|z|: 1 / (1 + e^-|z|) for z ≥ 0, e^-|z| / (1 + e^-|z|) below."""
+    e = np.exp(-np.abs(z))
+    losses = np.maximum(z, 0) - z * y + np.log1p(e)
+    sigma = np.where(z >= 0, 1, e) / (1 + e)
+    return reduce_sum(losses) / z.size, sigma
+
+
+def _bce_with_logits_vjp(g, out, z, y, saved):
+    """g · (σ(z) - y) / n."""
+    if isinstance(z, Tensor):  # create_graph: the same formula, recorded
+        return (z.sigmoid() - y) * (g / z.size)
+    return (saved - y) * (g / z.size)
+
+
+bce_with_logits = Primitive("bce_with_logits", _bce_with_logits,
+                            "d mean BCE(σ(z), y) = (σ(z) - y) dz / n", _bce_with_logits_vjp, None,
+                            saves=True)
