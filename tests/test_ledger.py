@@ -50,6 +50,7 @@ RECIPES = [
     ("softmax", (normal(2, 3),), {"axis": -1}),
     ("log_softmax", (normal(2, 3),), {"axis": 0}),
     ("softmax_cross_entropy", (normal(3, 4), np.array([0, 3, 1])), {}),
+    ("bce_with_logits", (normal(3, 4), (normal(3, 4) > 0).astype(float)), {}),
 ]
 PRIMITIVES = {v.name: v for v in vars(P).values() if isinstance(v, Primitive)}
 CASES = [(name, inputs, params, wrt) for name, inputs, params in RECIPES
