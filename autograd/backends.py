@@ -44,10 +44,15 @@ def device_of(x: Any) -> str:
     return backend
 
 
+# Types that follow NumPy's dispatch protocol without being arrays: NumPy scalars, and Tensor
+# (tensor.py adds it), which wraps an array.
+NOT_ARRAYS: tuple[type, ...] = (np.generic,)
+
+
 def is_array(x: Any) -> bool:
     """True for arrays that follow NumPy's dispatch protocol (ndarray, CuPy, Dask, ...), not for
-    Python numbers, lists or NumPy scalars."""
-    return hasattr(type(x), "__array_function__") and not isinstance(x, np.generic)
+    Python numbers, lists, NumPy scalars or Tensors."""
+    return hasattr(type(x), "__array_function__") and not isinstance(x, NOT_ARRAYS)
 
 
 def is_lazy(x: Any) -> bool:
@@ -177,20 +182,20 @@ def maybe_any(mask: Any) -> bool:
     return bool(mask.any()) if type(mask) is np.ndarray or not is_array(mask) else True
 
 
-def scatter_add(out: Any, index: Any, values: Any) -> None:
-    """out[index] += values, repeated indices adding up, in out's own module (np.add.at
-    dispatches to NumPy and CuPy; Dask, which has no `at`, adds by bincount)."""
+def scatter_add(out: Any, index: Any, values: Any) -> Any:
+    """out[index] += values with repeated indices adding up, in out's own module; returns the
+    result. np.add.at dispatches to NumPy and CuPy and works in place. Dask has no `at`: the
+    values are summed into out's flat positions by bincount (the positions are worked out on
+    the host, from the index, which is a host array)."""
     if not is_lazy(out):
         np.add.at(out, index, values)
-        return
+        return out
     import dask.array as da
-    # Dask arrays are immutable: rebind out's graph (as Dask does for out=) to the sum.
-    positions = np.arange(out.size).reshape(out.shape)[index].ravel()
-    flat = da.bincount(da.from_array(positions, chunks=values.size or 1),
-                       weights=values.reshape(-1).rechunk(values.size or 1), minlength=out.size)
-    total = out + flat.reshape(out.shape).astype(out.dtype)
-    out._chunks, out.dask, out._name, out._meta = (total.chunks, total.dask, total.name,
-                                                   total._meta)
+    flat_values = values.reshape(-1)
+    positions = np.arange(out.size).reshape(out.shape)[index].reshape(-1)
+    sums = da.bincount(da.from_array(positions, chunks=flat_values.chunks), weights=flat_values,
+                       minlength=out.size)
+    return out + sums.reshape(out.shape).astype(out.dtype)
 
 
 def is_view(out: Any) -> bool:

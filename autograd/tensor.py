@@ -851,4 +851,6 @@ def _mask(condition: Any) -> Any:
 
 
 from . import anomaly, backends, engine  # noqa: E402 - these need Tensor and Primitive defined
+
+backends.NOT_ARRAYS += (Tensor,)
 from . import primitives as P  # noqa: E402

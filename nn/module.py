@@ -109,8 +109,8 @@ class Module:
 
     # ----- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameter arrays, by dotted name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """Copies of the parameter arrays as NumPy arrays (on the host), by dotted name."""
+        return {name: p.numpy().copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy `state` into the parameters in place: all of it, or nothing if any entry is wrong.
@@ -125,7 +125,10 @@ class Module:
                              f"missing {missing}, unexpected {unexpected}")
         arrays = {name: _converted(name, state[name], p) for name, p in params.items()}
         for name, p in params.items():
-            np.copyto(p.data, arrays[name])
+            if type(p.data) is np.ndarray:
+                np.copyto(p.data, arrays[name])
+            else:  # a parameter on another backend: copy the values there
+                p.data[...] = autograd.backends.to(arrays[name], p.backend)
             p._bump_version()
 
     def extra_repr(self) -> str:
@@ -141,7 +144,7 @@ class Module:
 def _converted(name: str, value: Any, p: Parameter) -> np.ndarray:
     """`value` as an array of p's shape and dtype; a float64 state loads into float32 weights."""
     try:
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        array = autograd.backends.to_host(value.data if isinstance(value, Tensor) else value)
         array = array.astype(p.dtype, casting="same_kind", copy=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"load_state_dict: {name!r} cannot be converted to {p.dtype}: "

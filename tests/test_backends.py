@@ -263,3 +263,14 @@ def test_gradcheck_runs_on_the_device():
     assert autograd.gradcheck(lambda x: (x.sigmoid() * x).sum(axis=0), [x], full_limit=0)
     with pytest.raises(autograd.functional.GradcheckError):
         autograd.gradcheck(lambda x: Tensor._wrap(x.data) * x, [x])  # a wrong derivative
+
+
+def test_a_state_dict_of_a_model_on_the_device_is_on_the_host_and_loads_back_there():
+    model = nn.mlp([4, 3, 2], rng=0).to("device_array")
+    state = model.state_dict()
+    assert all(type(a) is np.ndarray for a in state.values())
+    other = nn.mlp([4, 3, 2], rng=1).to("device_array")
+    other.load_state_dict(state)
+    for p, q in zip(model.parameters(), other.parameters()):
+        assert type(q.data) is DeviceArray
+        np.testing.assert_array_equal(p.numpy(), q.numpy())

@@ -15,7 +15,7 @@ def _scatter(g, index, shape):
     if _is_basic(index):
         out[index] = g
     else:
-        scatter_add(out, index, g)  # np.add.at, or what g's backend has instead
+        out = scatter_add(out, index, g)  # np.add.at, or what g's backend has instead
     return out
 
 
