@@ -215,6 +215,6 @@ def may_share_memory(a: Any, b: Any) -> bool:
     return bool(np.may_share_memory(a, b))
 
 
-def one_hot_like(labels: Any, classes: int, like: Any) -> Any:
-    """Rows of zeros with a 1 at each label, in the backend and dtype of `like`."""
-    return (labels[:, None] == np.arange(classes, like=like)).astype(like.dtype)
+def one_hot(labels: Any, classes: int, dtype: Any) -> Any:
+    """Rows of zeros with a 1 at each label, in the labels' backend (`like=` dispatches)."""
+    return (labels[:, None] == np.arange(classes, like=labels)).astype(dtype)

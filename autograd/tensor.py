@@ -402,7 +402,7 @@ def _as_array(data: Any, dtype: Any) -> Any:
             raise TypeError(f"Tensor: data must be numeric (float, int or bool), got a "
                             f"{backends.backend_of(data)} array of dtype {array.dtype}")
         return array
-    elif isinstance(data, (list, tuple)) and _holds_graph_tensor(data):
+    if isinstance(data, (list, tuple)) and _holds_graph_tensor(data):
         raise TypeError("Tensor: the list holds tensors that require grad; Tensor([...]) "
                         "would copy their values into a constant and cut them off the graph. "
                         "Use autograd.stack([...]) to join them with their gradients (or "

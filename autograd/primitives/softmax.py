@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import one_hot_like, reduce_max, reduce_sum
+from ..backends import one_hot, reduce_max, reduce_sum
 from ..tensor import Primitive, Tensor
 from .elementwise import exp
 
@@ -41,7 +41,7 @@ def _as_probabilities(target, logits_shape, dtype):
     if target.ndim == len(logits_shape):
         return target.astype(dtype, copy=False)
     if type(target) is not np.ndarray:
-        return one_hot_like(target, logits_shape[-1], np.zeros_like(target, dtype=dtype))
+        return one_hot(target, logits_shape[-1], dtype)
     probs = np.zeros(logits_shape, dtype=dtype)
     probs[np.arange(len(target)), target] = 1
     return probs
