@@ -274,3 +274,28 @@ def test_a_state_dict_of_a_model_on_the_device_is_on_the_host_and_loads_back_the
     for p, q in zip(model.parameters(), other.parameters()):
         assert type(q.data) is DeviceArray
         np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_memory_of_a_dask_training_step_does_not_grow_with_the_rows():
+    """Chunks of 20,000 rows: 4x the rows must not mean 4x the memory (tracemalloc sees the
+    NumPy chunks of every Dask thread)."""
+    import tracemalloc
+
+    def peak_of_a_step(rows: int) -> int:
+        rng = da.random.default_rng(0)
+        X = rng.standard_normal((rows, 16), chunks=(20_000, 16))
+        y = (rng.random(rows, chunks=20_000) < 0.5).astype(float)
+        w = Tensor(np.zeros(16), requires_grad=True)
+        tracemalloc.start()
+        loss = nn.functional.bce_with_logits(X @ w, y)
+        loss.backward()
+        autograd.compute(loss, w.grad)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    peak_of_a_step(40_000)  # the first step also allocates Dask's and NumPy's caches
+    small, large = peak_of_a_step(80_000), peak_of_a_step(320_000)
+    data_of_large = 320_000 * 17 * 8
+    assert large < 1.5 * small, (small, large)
+    assert large < data_of_large / 3, (large, data_of_large)
