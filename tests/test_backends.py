@@ -299,3 +299,15 @@ def test_memory_of_a_dask_training_step_does_not_grow_with_the_rows():
     data_of_large = 320_000 * 17 * 8
     assert large < 1.5 * small, (small, large)
     assert large < data_of_large / 3, (large, data_of_large)
+
+
+def test_nn_fit_and_evaluate_train_on_device_batches():
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((32, 6)), rng.integers(0, 3, 32)
+    model = nn.mlp([6, 8, 3], rng=0, dtype=np.float64).to("device_array")
+    batches = [(DeviceArray(X[i:i + 8]), DeviceArray(y[i:i + 8])) for i in range(0, 32, 8)]
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model.parameters(), lr=0.1),
+                     batches, epochs=3, quiet=True)
+    assert history.train_loss[-1] < history.train_loss[0]
+    loss, accuracy = nn.evaluate(model, DeviceArray(X), DeviceArray(y))
+    assert np.isfinite(loss) and 0 <= accuracy <= 1

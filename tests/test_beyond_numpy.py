@@ -21,7 +21,7 @@ def run(script: str, *args: str, path: str = str(ROOT)) -> subprocess.CompletedP
 def test_the_dask_example_matches_numpy_and_runs_on_a_two_worker_cluster():
     pytest.importorskip("distributed")
     result = run("examples/dask_logistic_regression.py", "--rows", "8000", "--chunk-rows",
-                 "2000", "--sample-rows", "4000", "--steps", "3", "--cluster")
+                 "2000", "--sample-rows", "4000", "--steps", "2", "--cluster")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "sample of 4,000 rows: NumPy and Dask weights differ by at most" in result.stdout
     assert "local cluster of 2 workers" in result.stdout
