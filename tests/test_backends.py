@@ -311,3 +311,17 @@ def test_nn_fit_and_evaluate_train_on_device_batches():
     assert history.train_loss[-1] < history.train_loss[0]
     loss, accuracy = nn.evaluate(model, DeviceArray(X), DeviceArray(y))
     assert np.isfinite(loss) and 0 <= accuracy <= 1
+
+
+def test_anomaly_mode_and_debug_nans_work_on_dask_by_computing():
+    x = Tensor(da.from_array(np.array([1.0, 0.0, 2.0]), chunks=2), requires_grad=True)
+    with np.errstate(all="ignore"):
+        with autograd.detect_anomaly(), pytest.raises(autograd.AnomalyError,
+                                                      match=r"gave inf .* element \(1,\)"):
+            x.log().sum().backward()
+        autograd.set_debug_nans(True)
+        try:
+            with pytest.raises(FloatingPointError, match="log turned finite inputs"):
+                (x * 0).log()
+        finally:
+            autograd.set_debug_nans(False)
