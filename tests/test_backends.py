@@ -325,3 +325,14 @@ def test_anomaly_mode_and_debug_nans_work_on_dask_by_computing():
                 (x * 0).log()
         finally:
             autograd.set_debug_nans(False)
+
+
+def test_in_place_updates_and_version_counters_work_on_dask():
+    w = Tensor(da.ones(4, chunks=2), requires_grad=True)
+    y = w * w
+    with no_grad():
+        w -= 0.5  # Dask rebinds w's graph: still lazy
+    assert backends.is_lazy(w.data) and w._version == 1
+    assert w.numpy().tolist() == [0.5] * 4
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward(da.ones(4, chunks=2))
