@@ -9,8 +9,9 @@
 """
 
 # _import_names first: it fails clearly if a foreign `autograd` or `nn` took our place.
-from . import _import_names, anomaly, functions, ledger, primitives, viz  # noqa: F401
+from . import _import_names, anomaly, backends, functions, ledger, primitives, viz  # noqa: F401
 from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
+from .backends import compute
 from .compiler import compile
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
@@ -111,5 +112,5 @@ __all__ += [
     "unsqueeze", "flip", "roll", "repeat", "tile", "pad", "moveaxis", "permute", "ravel",
     "atleast_1d", "atleast_2d", "einsum", "tensordot", "dot", "inner", "outer", "trace",
     "diagonal", "tril", "triu", "inv", "det", "slogdet", "solve", "take", "take_along_axis",
-    "gather", "masked_fill", "one_hot", "linalg",
+    "gather", "masked_fill", "one_hot", "linalg", "backends", "compute",
 ]

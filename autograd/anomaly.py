@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from . import tensor as _tensor
 
 
@@ -102,7 +103,7 @@ def record(op: Any, inputs: tuple, arrays: list, params: dict | None, out: Any) 
     if _tensor._debug_nans:
         _check_forward(op, arrays, out)
     result = _tensor._result(out, op, inputs, params)
-    if type(out) is np.ndarray and out.base is not None:
+    if backends.is_view(out):
         _tensor._share_versions(result, inputs)
     if _tensor._anomaly and result.requires_grad:
         key = id(result)
@@ -135,20 +136,20 @@ def where_created(node: Any) -> str:
 
 def _non_finite(array: Any) -> tuple | None:
     """The index of the first NaN or infinity in a floating array, or None."""
-    array = np.asarray(array)
+    array = backends.as_array(array)
     if array.dtype.kind not in "fc":
         return None
-    bad = ~np.isfinite(array)
-    if not bad.any():
+    bad = ~np.isfinite(array)  # in the array's backend; a check reads values (Dask computes)
+    if not bool(bad.any()):
         return None
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), array.shape))
+    return tuple(int(i) for i in np.unravel_index(int(bad.argmax()), array.shape))
 
 
 def _check_forward(op: Any, arrays: list, out: Any) -> None:
     where = _non_finite(out)
     if where is None or any(_non_finite(a) is not None for a in arrays):
         return  # finite, or the non-finite value came in with an input
-    value = np.asarray(out)[where]
+    value = backends.to_host(backends.as_array(out)[where])
     frames = _user_frames()
     line = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     shapes = ", ".join(str(np.shape(a)) for a in arrays)
@@ -177,7 +178,7 @@ class BackwardCheck:
         where = _non_finite(data)
         if where is None:
             return
-        value = np.asarray(data)[where]
+        value = backends.to_host(backends.as_array(data)[where])
         name = f"'{x.name}', " if x.name else ""
         frames = creation_frames(node)
         history = (f"{node._op.name} was created here (most recent call last):\n"

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, backends
 from . import primitives as P
 from . import tensor as _tensor
+from .backends import reduce_sum
 from .tensor import Constant, Freed, Tensor, apply, check_versions, set_grad_enabled
 
 
@@ -35,12 +36,12 @@ def sum_to(g: Any, shape: tuple) -> Any:
     if isinstance(g, Tensor):  # create_graph: record the sum
         axes = summed_axes(g.shape, shape)
         return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(shape)
-    # np.add.reduce is ndarray.sum without its Python wrapper, which costs more than a
-    # bias-sized sum.
+    # reduce_sum is np.add.reduce on NumPy arrays: ndarray.sum without its Python wrapper,
+    # which costs more than a bias-sized sum.
     if g.ndim == len(shape) + 1 and g.shape[1:] == shape:  # a bias: sum over the batch
-        return np.add.reduce(g, axis=0)
+        return reduce_sum(g, axis=0)
     axes = summed_axes(g.shape, shape)
-    return (np.add.reduce(g, axis=axes, keepdims=True) if axes else g).reshape(shape)
+    return (reduce_sum(g, axis=axes, keepdims=True) if axes else g).reshape(shape)
 
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
@@ -54,16 +55,31 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 f"backward: the output has shape {root.shape}, not a scalar. backward() "
                 f"computes vᵀJ, so pass gradient=v of shape {root.shape} (or reduce the "
                 f"output first, e.g. .sum() or .mean())")
-        seed = np.array(1, dtype=root.dtype).reshape(root.shape)
+        seed = _ones_like(root.data)
     else:
-        seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
-                        dtype=root.dtype, copy=True)
+        seed = _copy_like(gradient.data if isinstance(gradient, Tensor) else gradient, root)
         if seed.shape != root.shape:
             raise ValueError(f"backward: gradient has shape {seed.shape} but the output has "
                              f"shape {root.shape}; they must match")
     if create_graph and isinstance(gradient, Tensor):
         return gradient
     return Tensor._wrap(seed) if create_graph else seed
+
+
+def _ones_like(data: Any) -> Any:
+    """The seed 1, in data's backend: a GPU kernel refuses a host array, and a Dask graph
+    should not start from one."""
+    if type(data) is np.ndarray:
+        return np.array(1, dtype=data.dtype).reshape(data.shape)  # cheaper than ones_like
+    return np.ones_like(data)
+
+
+def _copy_like(gradient: Any, root: Tensor) -> Any:
+    """A copy of the user's `gradient` in root's dtype; arrays of root's device only."""
+    if type(root.data) is np.ndarray or not backends.is_array(gradient):
+        return np.array(gradient, dtype=root.dtype, copy=True)
+    backends.check_one_device("backward", [root.data, gradient])
+    return backends.copy(backends.as_array(gradient), root.dtype)
 
 
 def backward(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False,
@@ -243,10 +259,20 @@ def _accumulate(node: Tensor, g: Any, create_graph: bool, stored: set[int]) -> N
         return
     # The same array can reach two leaves (x + y passes g to both), or be a view of another
     # gradient (reshape, broadcast); copy then, so that each .grad owns its memory.
-    if type(g) is not np.ndarray or id(g) in stored or not g.flags.owndata:
+    if type(g) is not np.ndarray:
+        g = _owned(g, stored)
+    elif id(g) in stored or not g.flags.owndata:
         g = np.array(g, copy=True)
     stored.add(id(g))
     node.grad = Tensor._wrap(g)
+
+
+def _owned(g: Any, stored: set[int]) -> Any:
+    """g as an array .grad can keep: NumPy scalars become arrays, other backends copy within
+    themselves (a Dask copy is free: its graph is shared, not computed)."""
+    if not backends.is_array(g):
+        return np.array(g, copy=True)
+    return g.copy() if id(g) in stored or backends.is_view(g) else g
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -278,7 +304,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute "
                                f"the outputs; pass allow_unused=True to get None for it")
         if g is not None and not isinstance(g, Tensor):
-            g = Tensor._wrap(np.asarray(g))
+            g = Tensor._wrap(backends.as_array(g))
         results.append(g)
     return tuple(results)
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .engine import grad
 from .tensor import Tensor, no_grad
 
 
 def _leaf(x: Any) -> Tensor:
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x.data if isinstance(x, Tensor) else backends.as_array(x)
     if data.dtype.kind != "f":
         data = data.astype(np.float64)
     return Tensor(data, requires_grad=True)
@@ -33,10 +34,11 @@ def jacobian(f: Callable[..., Tensor], *inputs: Any) -> Tensor | tuple[Tensor, .
     leaves = [_leaf(x) for x in inputs]
     out = _call(f, leaves)
     if not out.requires_grad:  # f does not depend on its inputs (e.g. the gradient of a linear f)
-        return _stack_jacobians([[np.zeros(out.shape + x.shape)] for x in leaves], out, leaves)
+        return _stack_jacobians([[np.zeros_like(x.data, shape=out.shape + x.shape)]
+                                 for x in leaves], out, leaves)
     rows: list[list[np.ndarray]] = [[] for _ in leaves]
     for k in range(out.size):
-        v = np.zeros(out.size, dtype=out.dtype)
+        v = np.zeros_like(out.data, shape=out.size)  # in out's backend
         v[k] = 1
         gradients = grad(out, leaves, grad_outputs=v.reshape(out.shape), retain_graph=True,
                          allow_unused=True)
@@ -84,7 +86,7 @@ def _point(x: Any, create_graph: bool) -> Tensor:
 
 
 def _vector(v: Any) -> Any:
-    return v if isinstance(v, Tensor) else np.asarray(v)
+    return v if isinstance(v, Tensor) else backends.as_array(v)
 
 
 def vjp(f: Callable[[Tensor], Tensor], x: Any, v: Any,
@@ -103,8 +105,8 @@ def jvp(f: Callable[[Tensor], Tensor], x: Any, v: Any,
     forward-over-reverse gives second derivatives."""
     x = _point(x, create_graph)
     out = _call(f, [x])
-    u = Tensor(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
-    zeros = Tensor._wrap(np.zeros(out.shape, dtype=out.dtype))
+    u = Tensor(np.zeros_like(out.data), requires_grad=True)
+    zeros = Tensor._wrap(np.zeros_like(out.data))
     if not out.requires_grad:
         return out.detach(), zeros
     (g,) = grad(out, x, grad_outputs=u, create_graph=True, allow_unused=True)
@@ -140,8 +142,7 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     element; larger ones compare random projections uᵀJv, which any wrong VJP fails with
     probability one. The error names the input, the element, the analytic and numeric values.
     """
-    points = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
-              for x in inputs]
+    points = [_float64(x.data if isinstance(x, Tensor) else x) for x in inputs]
     with no_grad():
         out_size = _call(f, [Tensor._wrap(p) for p in points]).size
     if out_size * sum(p.size for p in points) <= full_limit:
@@ -151,13 +152,22 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     return True
 
 
+def _float64(x: Any) -> Any:
+    """A float64 copy of x, in its backend (a GPU array's gradient is checked on the GPU)."""
+    if backends.is_array(x) and type(x) is not np.ndarray:
+        return backends.copy(x, np.float64)
+    return np.array(x, dtype=np.float64)
+
+
 def _evaluate(f: Callable[..., Tensor], points: list[np.ndarray]) -> np.ndarray:
+    """f at the points, as float64 values on the host."""
     with no_grad():
-        return np.asarray(f(*[Tensor._wrap(p) for p in points]).data, dtype=np.float64)
+        return backends.to_host(f(*[Tensor._wrap(p) for p in points]).data).astype(np.float64)
 
 
 def _directional(f, points, i, direction, eps) -> np.ndarray:
     """(f(x + εv) - f(x - εv)) / 2ε, moving input i only."""
+    direction = backends.to(direction, backends.backend_of(points[i]))
     plus = [p + eps * direction if j == i else p for j, p in enumerate(points)]
     minus = [p - eps * direction if j == i else p for j, p in enumerate(points)]
     return (_evaluate(f, plus) - _evaluate(f, minus)) / (2 * eps)
@@ -167,7 +177,7 @@ def _check_full(f, points, eps, atol, rtol) -> None:
     analytic = jacobian(f, *points)
     analytic = analytic if isinstance(analytic, tuple) else (analytic,)
     for i, (p, jac) in enumerate(zip(points, analytic)):
-        jac = jac.data.reshape(-1, p.size)
+        jac = backends.to_host(jac.data).reshape(-1, p.size)
         for j in range(p.size):
             direction = np.zeros(p.size)
             direction[j] = 1
@@ -185,10 +195,11 @@ def _check_projection(f, points, eps, atol, rtol, rng) -> None:
     leaves = [Tensor(p, requires_grad=True) for p in points]
     out = _call(f, leaves)
     u = rng.standard_normal(out.shape)
-    gradients = _zeros_if_none(grad(out, leaves, grad_outputs=u, allow_unused=True), leaves)
+    gradients = _zeros_if_none(grad(out, leaves, grad_outputs=backends.to(u, out.backend),
+                                    allow_unused=True), leaves)
     for i, (p, g) in enumerate(zip(points, gradients)):
         direction = rng.standard_normal(p.shape)
-        analytic = float(np.sum(g.data * direction))
+        analytic = float(np.sum(g.numpy() * direction))
         numeric = float(np.sum(u * _directional(f, points, i, direction, eps)))
         if abs(analytic - numeric) > atol + rtol * abs(numeric):
             raise GradcheckError(

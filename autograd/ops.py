@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from . import primitives as P
 from .tensor import Tensor, _binary, _data, apply, is_grad_enabled, shape_argument
 from .tensor import where as _where
@@ -174,8 +175,13 @@ def matmul(x: Any, y: Any) -> Tensor:
     return _binary(P.matmul, x, y)
 
 
+def _array_of(x: Any) -> Any:
+    """The array of a Tensor, an array of any backend as it is, else a NumPy array."""
+    return x.data if isinstance(x, Tensor) else backends.as_array(x)
+
+
 def _array_or_tensor(x: Any) -> Any:
-    return x if isinstance(x, Tensor) else np.asarray(x)
+    return x if isinstance(x, Tensor) else backends.as_array(x)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -193,6 +199,18 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(P.linear, (x, weight, bias))
 
 
+def _labels_in_range(labels: Any, classes: int) -> Any:
+    """labels, if they all lie in [0, classes); else one clear error."""
+    if type(labels) is np.ndarray:  # the ufuncs' reduce: no Python wrapper
+        low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)
+    else:
+        low, high = labels.min(), labels.max()
+    if len(labels) and not 0 <= int(low) <= int(high) < classes:
+        raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {classes}), got "
+                         f"values from {labels.min()} to {labels.max()}")
+    return labels
+
+
 def softmax_cross_entropy(logits: Tensor, target: Any) -> Tensor:
     """Mean cross-entropy of softmax(logits) against integer labels (N,) or probabilities (N, C).
 
@@ -204,7 +222,7 @@ def softmax_cross_entropy(logits: Tensor, target: Any) -> Tensor:
         raise ValueError("softmax_cross_entropy: the target requires grad, but targets are "
                          "constants here and target.grad would stay None; pass "
                          "target.detach(), or differentiate -(y * log_softmax(z)).sum(1).mean()")
-    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    target = backends.as_array(target.data if isinstance(target, Tensor) else target)
     if logits.ndim != 2:
         raise ValueError(f"softmax_cross_entropy: logits must be 2-d (batch, classes), "
                          f"got shape {logits.shape}")
@@ -213,9 +231,10 @@ def softmax_cross_entropy(logits: Tensor, target: Any) -> Tensor:
         if target.dtype.kind not in "iu" or len(target) != n:
             raise ValueError(f"softmax_cross_entropy: labels must be {n} integers, got shape "
                              f"{target.shape} of dtype {target.dtype}")
-        if n and not 0 <= np.minimum.reduce(target) <= np.maximum.reduce(target) < classes:
-            raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {classes}), got "
-                             f"values from {target.min()} to {target.max()}")
+        if backends.is_lazy(target):  # checked as the chunks are computed, not now
+            target = target.map_blocks(_labels_in_range, classes, dtype=target.dtype)
+        else:
+            _labels_in_range(target, classes)
     elif target.shape != logits.shape:
         raise ValueError(f"softmax_cross_entropy: target of shape {target.shape} must be labels "
                          f"({n},) or probabilities {logits.shape}")

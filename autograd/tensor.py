@@ -245,12 +245,13 @@ def apply(op: Primitive, inputs: tuple, params: dict | None = None) -> Tensor:
     arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
     try:
         out, params = op.run(arrays, params)
-    except (ValueError, IndexError, TypeError) as error:
+    except (ValueError, IndexError, TypeError, NotImplementedError) as error:  # (a backend's)
         raise _explain(op, arrays, params, error) from None
     if _debug:
         return anomaly.record(op, inputs, arrays, params, out)
     result = _result(out, op, inputs, params)
-    if type(out) is np.ndarray and out.base is not None:  # a view (reshape, slice, ...)
+    if type(out) is np.ndarray and out.base is not None or type(out) is not np.ndarray and \
+            backends.is_view(out):  # a view (reshape, slice, ...)
         _share_versions(result, inputs)
     return result
 
@@ -261,7 +262,7 @@ def _result(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tens
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
                 return _node(out, op, inputs, params)
-    return _constant(out)
+    return _constant(out, op, inputs)
 
 
 # _unary and _binary are apply() for the elementwise operators and functions, without its
@@ -294,7 +295,7 @@ def _binary(op: Primitive, x: Any, y: Any) -> Tensor:
                               None, out)
     if _grad.enabled and (x_is_tensor and x.requires_grad or y_is_tensor and y.requires_grad):
         return _node(out, op, (x if x_is_tensor else a, y if y_is_tensor else b), None)
-    return _constant(out)
+    return _constant(out, op, (a, b))
 
 
 def _array_if_sequence(x: Any) -> Any:
@@ -305,7 +306,7 @@ def _array_if_sequence(x: Any) -> Any:
 def _node(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tensor:
     """Wrap a forward result as a graph node that requires grad."""
     if type(out) is not np.ndarray:
-        out = np.asarray(out)  # NumPy returns scalars from 0-d operations
+        out = _not_ndarray(out, op, inputs)
     node = _new(Tensor)
     node.data, node.grad, node.requires_grad, node.name = out, None, True, None
     node._op, node._inputs, node._params = op, inputs, params
@@ -313,9 +314,25 @@ def _node(out: Any, op: Primitive, inputs: tuple, params: dict | None) -> Tensor
     return node
 
 
-def _constant(out: Any) -> Tensor:
+def _constant(out: Any, op: Primitive | None = None, inputs: tuple = ()) -> Tensor:
     """Wrap a forward result that needs no gradient (no input required one, or no_grad)."""
-    return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+    return Tensor._wrap(out if type(out) is np.ndarray else _not_ndarray(out, op, inputs))
+
+
+def _not_ndarray(out: Any, op: Primitive | None, inputs: tuple) -> Any:
+    """A NumPy scalar (from a 0-d operation) as a 0-d array; another backend's array as it is,
+    once its inputs are known to live on one device (Dask would mix them without a word)."""
+    if not backends.is_array(out):
+        return np.asarray(out)
+    arrays = [_data(x) for x in inputs]
+    if len(inputs) > 1:
+        backends.check_one_device(op.name, arrays)
+    if backends.is_lazy(out) and any(n != n for n in out.shape):  # NaN: a length Dask lacks
+        raise _explain(op, arrays, None, ValueError(
+            f"Dask cannot know the result's shape {out.shape} without computing it (a boolean "
+            f"mask over several axes?); index by integer arrays, or compute the mask's chunk "
+            f"sizes first (dask_array.compute_chunk_sizes())"))
+    return out
 
 
 _new = object.__new__
@@ -349,7 +366,7 @@ _versions_lock = threading.Lock()
 def _share_versions(result: Tensor, inputs: tuple) -> None:
     """Give a view the version counter of the tensor whose memory it shares."""
     for x in inputs:
-        if isinstance(x, Tensor) and np.may_share_memory(result.data, x.data):
+        if isinstance(x, Tensor) and backends.may_share_memory(result.data, x.data):
             result._versions = x._version_counter()
             return
 
@@ -393,6 +410,9 @@ def _version_message(node: Tensor, position: int | None, t: Tensor, versions: _V
 
 def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception) -> Exception:
     """Turn NumPy's error from deep inside a forward into one that names the op and the shapes."""
+    mixed = backends.mixed_devices(arrays)
+    if mixed is not None:  # e.g. CuPy refusing a NumPy array
+        return TypeError(backends.mixed_device_message(op.name, mixed))
     shapes = " and ".join(_shape_of(a) for a in arrays)
     if op.name == "matmul" and all(np.ndim(a) >= 1 for a in arrays):
         (x, y) = arrays
@@ -404,10 +424,10 @@ def _explain(op: Primitive, arrays: list, params: dict | None, error: Exception)
     elif op.name == "matmul":
         detail = "matmul needs at least 1-d operands (use * for scalars)"
     else:
-        detail = str(error).split("\n")[0]
+        detail = next((line for line in str(error).splitlines() if line.strip()), repr(error))
     extra = f" with {params}" if params else ""
-    kind = IndexError if isinstance(error, IndexError) else TypeError if isinstance(
-        error, TypeError) else ValueError
+    kind = next(k for k in (IndexError, TypeError, NotImplementedError, ValueError)
+                if isinstance(error, k))
     return kind(f"{op.name}: cannot apply to shapes {shapes}{extra}: {detail}")
 
 
@@ -426,10 +446,17 @@ _SQRT_HALF, _SQRT_2_OVER_PI = float(np.sqrt(0.5)), float(np.sqrt(2 / np.pi))
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
-def _as_array(data: Any, dtype: Any) -> np.ndarray:
-    """Copy `data` into a fresh ndarray, with clear errors for ragged or non-numeric input."""
+def _as_array(data: Any, dtype: Any) -> Any:
+    """Copy `data` into a fresh array of its own backend (a NumPy array for lists and numbers),
+    with clear errors for ragged or non-numeric input."""
     if isinstance(data, Tensor):
         data = data.data
+    if type(data) is not np.ndarray and backends.is_array(data):
+        array = backends.copy(data, dtype)  # CuPy stays on its device, Dask stays lazy
+        if array.dtype.kind not in _DTYPE_KINDS:
+            raise TypeError(f"Tensor: data must be numeric (float, int or bool), got a "
+                            f"{backends.backend_of(data)} array of dtype {array.dtype}")
+        return array
     _building.active = True  # Tensor.__array__ refuses graph tensors inside a list
     try:
         array = np.array(data, dtype=dtype, copy=True)
@@ -466,8 +493,9 @@ class Tensor:
     """An n-dimensional array that records the operations applied to it for `backward()`.
 
     `Tensor(data, requires_grad=False, dtype=None)` copies `data` (a number, nested list or
-    array). Floating data keeps its dtype (float32 stays float32, gradients included); Python
-    floats become float64 as in NumPy. Only floating tensors can require gradients.
+    array; a CuPy or Dask array stays one: see autograd.backends). Floating data keeps its dtype
+    (float32 stays float32, gradients included); Python floats become float64 as in NumPy.
+    Only floating tensors can require gradients.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_params",
@@ -493,16 +521,42 @@ class Tensor:
     op = property(lambda self: self._op, doc="The primitive that made this tensor, or None.")
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied: a change made to it through NumPy is not
-        seen by the version counter)."""
-        return self.data
+        """The values as a NumPy array: the underlying array itself for a NumPy tensor (shared,
+        not copied: a change made to it through NumPy is not seen by the version counter), an
+        explicit copy to the host for a GPU tensor, the computed values for a Dask tensor."""
+        return self.data if type(self.data) is np.ndarray else backends.to_host(self.data)
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors convert to a Python number, "
                              f"this one has shape {self.shape}")
-        return self.data.item()
+        return self.numpy().item()
+
+    @property
+    def backend(self) -> str:
+        """The package of the data's array type: "numpy", "cupy" or "dask"."""
+        return backends.backend_of(self.data)
+
+    def to(self, backend: str) -> Tensor:
+        """This tensor on `backend` ("numpy", "cupy", "dask"): itself if it is there already,
+        else a copy, a leaf with the same requires_grad. Move inputs and parameters before
+        computing with them (a graph node cannot move: its graph would be cut)."""
+        if backends.backend_of(self.data) == backend:
+            return self
+        if self._op is not None:
+            raise RuntimeError(f"to({backend!r}): this tensor was computed by "
+                               f"{self._op.name}; moving it would cut it off its graph. Move "
+                               f"the inputs and parameters (model.to({backend!r})) before the "
+                               f"computation, or detach() it first")
+        t = Tensor._wrap(backends.to(self.data, backend), self.requires_grad)
+        t.name = self.name
+        return t
+
+    def compute(self) -> Tensor:
+        """A Dask tensor's values, computed, as a NumPy tensor without graph (as Dask's
+        .compute()); any other tensor as it is. autograd.compute(a, b) shares the work."""
+        return backends.compute(self)[0]
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that does not require grad. It shares the version
@@ -592,6 +646,12 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if _building.active and self.requires_grad:
             raise _GraphTensorInList
+        if type(self.data) is not np.ndarray:
+            if backends.device_of(self.data) != backends.HOST:
+                raise TypeError(f"a {self.backend} tensor does not convert to a NumPy array "
+                                f"implicitly: copy it to the host with t.numpy()")
+            data = backends.to_host(self.data)  # Dask computes, as np.asarray(dask_array)
+            return data if dtype is None else data.astype(dtype)
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype)
@@ -638,8 +698,13 @@ class Tensor:
     def __repr__(self) -> str:
         if self.data is None:  # an interior node whose data backward freed (see engine)
             return f"Tensor(<freed by backward()>, op={self._op.name})"
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=100)
         extras = [f"dtype={self.dtype}"] if self.dtype not in (np.float64, np.int64) else []
+        if backends.is_lazy(self.data):  # never compute to show a tensor
+            body = repr(self.data)
+        else:
+            body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(", threshold=100)
+            if type(self.data) is not np.ndarray:
+                extras.append(f"backend={self.backend!r}")
         if self.requires_grad:
             extras.append(f"op={self._op.name}" if self._op else "requires_grad=True")
         if self.name:
@@ -1392,8 +1457,17 @@ def _triangle(op: str, shape: tuple, k: int, triangle: Callable) -> np.ndarray:
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where `condition` holds, else y; the condition is a constant (no gradient)."""
-    return apply(P.where, (np.asarray(_data(condition), dtype=bool), x, y))
+    return apply(P.where, (_mask(_data(condition)), x, y))
 
 
-from . import anomaly, engine, numpy_dispatch  # noqa: E402 - they need Tensor, Primitive
+def _mask(condition: Any) -> Any:
+    """The condition as a boolean array, in its own backend."""
+    if type(condition) is not np.ndarray and backends.is_array(condition):
+        return condition if condition.dtype == bool else condition.astype(bool)
+    return np.asarray(condition, dtype=bool)
+
+
+from . import anomaly, backends, engine, numpy_dispatch  # noqa: E402 - they need Tensor
+
+backends.NOT_ARRAYS += (Tensor,)
 from . import primitives as P  # noqa: E402

@@ -87,6 +87,16 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def to(self, backend: str) -> Module:
+        """Move every parameter (and gradient) to `backend` ("numpy", "cupy"), in place; an
+        optimizer's state follows at its next step. Returns self."""
+        for p in self.parameters():
+            if p.backend != backend:
+                p.data = autograd.backends.to(p.data, backend)
+                p.grad = None if p.grad is None else p.grad.to(backend)
+                p._bump_version()  # a graph recorded before the move read the old array
+        return self
+
     def train(self, mode: bool = True) -> Module:
         """Set the `training` flag here and in every submodule; returns self."""
         for module in self.modules():
@@ -99,8 +109,8 @@ class Module:
 
     # ----- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameter arrays, by dotted name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """Copies of the parameter arrays as NumPy arrays (on the host), by dotted name."""
+        return {name: p.numpy().copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy `state` into the parameters in place: all of it, or nothing if any entry is wrong.
@@ -115,7 +125,10 @@ class Module:
                              f"missing {missing}, unexpected {unexpected}")
         arrays = {name: _converted(name, state[name], p) for name, p in params.items()}
         for name, p in params.items():
-            np.copyto(p.data, arrays[name])
+            if type(p.data) is np.ndarray:
+                np.copyto(p.data, arrays[name])
+            else:  # a parameter on another backend: copy the values there
+                p.data[...] = autograd.backends.to(arrays[name], p.backend)
             p._bump_version()
 
     def extra_repr(self) -> str:
@@ -131,7 +144,7 @@ class Module:
 def _converted(name: str, value: Any, p: Parameter) -> np.ndarray:
     """`value` as an array of p's shape and dtype; a float64 state loads into float32 weights."""
     try:
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        array = autograd.backends.to_host(value.data if isinstance(value, Tensor) else value)
         array = array.astype(p.dtype, casting="same_kind", copy=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"load_state_dict: {name!r} cannot be converted to {p.dtype}: "

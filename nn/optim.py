@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, backends
 
 
 class Optimizer:
@@ -38,6 +38,7 @@ class Optimizer:
             first_index[id(p)] = i
         self.lr = lr
         self.weight_decay = self._checked("weight_decay", weight_decay, ">= 0")
+        self._states: list[list] = []  # every per-parameter buffer list, to follow the params
         self._scratch = self._buffers()
         self._decayed = self._buffers() if weight_decay else None
 
@@ -62,7 +63,10 @@ class Optimizer:
         return float(value)
 
     def _buffers(self) -> list[np.ndarray]:
-        return [np.zeros_like(p.data) for p in self.params]
+        """Zeros like each parameter (in its backend), registered to follow it if it moves."""
+        buffers = [np.zeros_like(p.data) for p in self.params]
+        self._states.append(buffers)
+        return buffers
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set .grad to None)."""
@@ -71,15 +75,35 @@ class Optimizer:
 
     def step(self) -> None:
         """Update each parameter whose .grad is not None."""
+        grads = self._gradients()
         for i, p in enumerate(self.params):  # arrays only: nothing is recorded
-            if p.grad is None:
+            g = grads[i]
+            if g is None:
                 continue
-            g = p.grad.data
+            if type(self._scratch[i]) is not type(p.data):  # model.to(...) moved p
+                self._follow(i, p.data)
             if self.weight_decay:
-                g = np.multiply(p.data, self.weight_decay, out=self._decayed[i])
-                g += p.grad.data
+                decayed = np.multiply(p.data, self.weight_decay, out=self._decayed[i])
+                decayed += g
+                g = decayed
             self._update(i, p.data, g, self._scratch[i])
             p._bump_version()  # a graph that read p before this step can no longer use it
+
+    def _gradients(self) -> list:
+        """Each parameter's gradient array (None where it has none). Gradients that Dask
+        computed lazily (from chunked data) are computed here, all in one pass, for parameters
+        held in memory."""
+        grads = [None if p.grad is None else p.grad.data for p in self.params]
+        if any(type(g) is not np.ndarray and backends.is_lazy(g) and not
+               backends.is_lazy(p.data) for g, p in zip(grads, self.params)):
+            grads = list(backends.compute(*grads))
+        return grads
+
+    def _follow(self, i: int, data: object) -> None:
+        """Move parameter i's state (momentum, Adam's moments, scratch) to its backend."""
+        backend = backends.backend_of(data)
+        for buffers in self._states:
+            buffers[i] = backends.to(buffers[i], backend)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, s: np.ndarray) -> None:
         """Change p in place from its gradient g; s is a scratch buffer of p's shape."""

@@ -17,6 +17,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, no_grad
+from autograd.backends import to_host
 from autograd.files import atomic_write
 
 from . import functional as F
@@ -106,7 +107,7 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimiz
             value = loss.item()
             history.loss.append(value)
             total_loss += value * len(X)
-            correct += _correct(outputs.data, np.asarray(y))
+            correct += _correct(outputs.numpy(), to_host(y))  # GPU batches: a host copy
             seen += len(X)
             if bars and len(history.loss) % 20 == 0:
                 batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
@@ -179,7 +180,7 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """
     starts = range(0, max(len(X), 1), batch_size)
     with _inference(model):
-        parts = [np.asarray(model(X[i:i + batch_size]).data) for i in starts]
+        parts = [model(X[i:i + batch_size]).numpy() for i in starts]
     return np.concatenate(parts)
 
 
@@ -194,7 +195,7 @@ def evaluate(model: Module, X: np.ndarray, y: np.ndarray,
     if len(X) == 0:
         raise ValueError("evaluate: no samples: X is empty")
     loss_fn = loss_fn or F.cross_entropy
-    y = np.asarray(y)
+    y = to_host(y)
     total_loss = 0.0
     with _inference(model):  # the loss too: a loss module may look at the mode
         outputs = predict(model, X, batch_size)

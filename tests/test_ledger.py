@@ -92,6 +92,7 @@ RECIPES = [
     ("norm", (normal(2, 3),), {"axis": None, "keepdims": True}),
     ("cumsum", (normal(2, 3),), {"axis": 1}),
     ("cumsum", (normal(3, 2),), {"axis": 0}),
+    ("bce_with_logits", (normal(3, 4), (normal(3, 4) > 0).astype(float)), {}),
 ]
 RECIPES += SHAPE_LINALG_RECIPES  # joining, linear algebra
 PRIMITIVES = {v.name: v for v in vars(P).values() if isinstance(v, Primitive)}

@@ -197,6 +197,27 @@ def test_bce_with_logits_equals_bce_of_sigmoid_with_gradient_sigmoid_minus_y(z):
     np.testing.assert_allclose(logits.grad.data, (sigma - Y) / Y.size, rtol=1e-12)
 
 
+def test_fused_bce_with_logits_equals_its_composition_to_second_order():
+    """The fused node against max(z, 0) - z·y + log(1 + e^-|z|) composed from engine ops."""
+    z0 = RNG.standard_normal((5, 3)) * 3
+
+    def composed(z):
+        positive = z.data > 0
+        return (autograd.where(positive, z, 0.0) - z * Y
+                + (autograd.where(positive, -z, z).exp() + 1).log()).mean()
+
+    results = []
+    for loss in (lambda z: F.bce_with_logits(z, Y), composed):
+        z = Tensor(z0, requires_grad=True)
+        (g,) = autograd.grad(loss(z), z, create_graph=True)
+        (h,) = autograd.grad((g * g).sum(), z)
+        results.append((loss(z).item(), g.data, h.data))
+    (value, g, h), (value_c, g_c, h_c) = results
+    assert value == pytest.approx(value_c, rel=1e-14)
+    np.testing.assert_allclose(g, g_c, rtol=1e-12)
+    np.testing.assert_allclose(h, h_c, rtol=1e-10)
+
+
 def test_bce_with_logits_is_stable_for_huge_logits():
     z = Tensor(np.array([-1000.0, 1000.0], dtype=np.float32), requires_grad=True)
     loss = F.bce_with_logits(z, np.array([1.0, 0.0]))

@@ -7,12 +7,14 @@ import math
 
 import numpy as np
 
+from ..backends import as_array, maybe_any
 from ..tensor import Primitive, Tensor
 
 
 def _raw(x):
-    """The array behind a Tensor (for masks and other constants of a VJP)."""
-    return x.data if isinstance(x, Tensor) else np.asanyarray(x)  # compile's traced arrays stay
+    """The array behind a Tensor (for masks and other constants of a VJP), in its backend
+    (autograd.compile's traced arrays stay traced)."""
+    return x.data if isinstance(x, Tensor) else as_array(x)
 
 
 # --- elementwise arithmetic (inputs broadcast; the engine sums gradients back) ------------------
@@ -35,13 +37,13 @@ neg = Primitive("neg", np.negative, "d(-x) = -dx",
 def _pow_vjp_x(g, out, x, y):
     """g·y·xʸ⁻¹, with y = 0 giving 0 even at x = 0 (x⁰ is the constant 1)."""
     constant = _raw(y) == 0
-    return g * y * x ** ((where(constant, 1, y) if constant.any() else y) - 1)
+    return g * y * x ** ((where(constant, 1, y) if maybe_any(constant) else y) - 1)
 
 
 def _pow_vjp_y(g, out, x, y):
     """g·xʸ·ln x, with x = 0 giving 0 (xʸ is 0 near x = 0 for y > 0)."""
     zero_base = _raw(x) == 0
-    return g * out * log(where(zero_base, 1, x) if zero_base.any() else x)
+    return g * out * log(where(zero_base, 1, x) if maybe_any(zero_base) else x)
 
 
 pow = Primitive("pow", np.power, "d(xʸ) = y xʸ⁻¹ dx + xʸ ln(x) dy",  # noqa: A001

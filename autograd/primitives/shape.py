@@ -6,17 +6,18 @@ import functools
 
 import numpy as np
 
+from ..backends import scatter_add
 from ..tensor import Primitive, _along_axis
 
 
 # --- shape operations ---------------------------------------------------------------------------
 def _scatter(g, index, shape):
-    """Zeros of `shape` with g added at `index` (repeated indices add up)."""
+    """Zeros of `shape` (in g's backend) with g added at `index` (repeated indices add up)."""
     out = np.zeros_like(g, shape=shape)
     if _is_basic(index):
         out[index] = g
     else:
-        np.add.at(out, index, g)
+        out = scatter_add(out, index, g)  # np.add.at, or what g's backend has instead
     return out
 
 
