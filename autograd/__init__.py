@@ -9,6 +9,7 @@
 """
 
 from . import ledger, primitives, viz
+from .conv import avg_pool2d, conv2d, global_avg_pool2d, max_pool2d
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .ledger import local_jacobian
@@ -54,3 +55,4 @@ __all__ = [
     "reshape", "transpose", "matmul", "linear", "zeros", "ones", "zeros_like", "ones_like",
     "randn", "ledger", "viz", "draw", "to_dot", "render", "local_jacobian",
 ]
+__all__ += ["conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d"]

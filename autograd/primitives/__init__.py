@@ -21,9 +21,11 @@ evenly between tied extremes. (`maximum`, `minimum` and `clip` are composed from
 Tensor.)
 
 The table is split by section, one module each (elementwise, linalg, reductions, shape,
-softmax); every primitive is re-exported here, so `autograd.primitives.exp` is the name to use.
+softmax, conv); every primitive is re-exported here, so `autograd.primitives.exp` is the name
+to use.
 """
 
+from .conv import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
