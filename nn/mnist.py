@@ -6,6 +6,8 @@
 --preset modern    (default) 784-512-256-10, ReLU, He init, shuffled batches of 128, Adam
                    lr 2e-3 times 0.7 after each epoch, 10 epochs, the last 5,000 training
                    images held out for validation: about 98.4-98.5% test accuracy.
+--preset cnn       conv 5×5 32 - pool - conv 5×5 64 - pool - 128 - dropout 0.5 - 10 (ReLU,
+                   He init), Adam lr 1e-3 times 0.8 after each epoch, otherwise as modern.
 
 Flags override the preset. At most a tenth of the training images is held out for validation,
 so that --limit 2000 validates on the last 200 rather than on none or on most of them.
@@ -25,6 +27,7 @@ import numpy as np
 
 from autograd.files import atomic_write
 
+from .conv import cnn
 from .data import DataLoader, MNISTFileError, MNISTNotFoundError, load_mnist, prepare_images
 from .init import INITIALIZERS
 from .losses import CrossEntropyLoss
@@ -40,6 +43,10 @@ PRESETS = {
     "modern": dict(hidden=[512, 256], activation="relu", init="he-normal", optimizer="adam",
                    momentum=0.9, ema=False, lr=2e-3, lr_decay=0.7, weight_decay=0.0, epochs=10,
                    batch_size=128, shuffle=True, drop_last=False, validation=5000),
+    "cnn": dict(network="cnn", hidden=[128], activation="relu", init="he-normal",
+                optimizer="adam", momentum=0.9, ema=False, lr=1e-3, lr_decay=0.8,
+                weight_decay=0.0, epochs=10, batch_size=128, shuffle=True, drop_last=False,
+                validation=5000),
 }
 
 
@@ -100,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     X, y = X[:len(X) - n], y[:len(y) - n]  # not X[:-n]: X[:-0] is empty
 
     model = mlp([X.shape[1], *config["hidden"], 10], config["activation"], config["init"],
-                rng=args.seed)
+                rng=args.seed) if config.get("network", "mlp") == "mlp" else cnn(
+        config["hidden"], config["activation"], config["init"], rng=args.seed)
     if config["optimizer"] == "adam":
         optimizer = Adam(model.parameters(), config["lr"], weight_decay=config["weight_decay"])
     else:

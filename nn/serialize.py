@@ -19,12 +19,14 @@ import numpy as np
 
 from autograd.files import atomic_write
 
-from . import module
+from . import conv, module
 from .module import Module, Parameter, Sequential
 
 FORMAT = "jacograd-model/1"
 LAYERS = {name: getattr(module, name)
           for name in ("Linear", "Flatten", "Sigmoid", "ReLU", "LeakyReLU", "Tanh", "Softmax")}
+LAYERS.update({name: getattr(conv, name)
+               for name in ("Conv2D", "MaxPool2D", "AvgPool2D", "Dropout", "Unflatten")})
 PREFIX = "params/"  # state-dict entries are stored as params/<dotted name>
 
 

@@ -155,14 +155,23 @@ def test_conv2d_gradients_match_the_direct_loop(case):
     np.testing.assert_allclose(B.grad.data, g.sum(axis=(0, 1, 2)), rtol=1e-12)
 
 
+def conv_and_gradients(x, w, b, stride, padding, dilation):
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    out = autograd.conv2d(X, W, b, stride=stride, padding=padding, dilation=dilation)
+    out.backward(np.cos(np.arange(out.size)).reshape(out.shape))
+    return out.data, X.grad.data, W.grad.data
+
+
 @pytest.mark.parametrize("case", CONV_CASES[:11], ids=CONV_IDS[:11])
-def test_the_im2col_and_per_offset_forwards_agree(case, monkeypatch):
+def test_the_im2col_and_per_offset_paths_agree(case, monkeypatch):
+    """Above IM2COL_LIMIT_BYTES the forward and the kernel gradient work offset by offset."""
     _, x_shape, w_shape, stride, padding, dilation, bias = case
     x, w, b = make_conv_case(x_shape, w_shape, bias)
-    with_im2col = autograd.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
-    monkeypatch.setattr(conv_table, "IM2COL_LIMIT_BYTES", 0)  # forces one product per offset
-    per_offset = autograd.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
-    np.testing.assert_allclose(per_offset.data, with_im2col.data, rtol=1e-12, atol=1e-12)
+    with_im2col = conv_and_gradients(x, w, b, stride, padding, dilation)
+    monkeypatch.setattr(conv_table, "IM2COL_LIMIT_BYTES", 0)
+    per_offset = conv_and_gradients(x, w, b, stride, padding, dilation)
+    for ours, theirs in zip(per_offset, with_im2col):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
 def test_the_input_gradient_is_a_full_convolution_with_the_flipped_kernel():

@@ -15,7 +15,7 @@ conv2d is bilinear in (x, w), so its three VJP-related maps close on each other:
 - conv2d_kernel_grad(x, g) = g · ∂out/∂w, the correlation of the input with g.
 Each of the three is bilinear and each one's VJPs are the other two, so `create_graph` gives
 every higher order. Pooling works the same way: max_pool2d routes g to each window's arg max
-through a scatter/gather pair that are each other's adjoints; avg_pool2d and its spreading
+through a route/gather pair that are each other's adjoints; avg_pool2d and its spreading
 adjoint likewise.
 
 Speed: windows are strided views (sliding_window_view, no copy); products go to BLAS as one
@@ -29,6 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..tensor import Primitive
+from .elementwise import _raw  # the arg max positions are constants of the derivative
 
 # Above this many bytes the forward does not build the (N·Ho·Wo, kh·kw·C) im2col matrix but
 # accumulates one product per kernel offset. The matrix of the cnn preset's second conv on a
@@ -78,24 +79,33 @@ def _padded_zeros(like, x_shape, padding):
 
 
 # --- convolution --------------------------------------------------------------------------------
+def _im2col(x_pad, kernel, stride, dilation, out_hw):
+    """The windows as one (N·Ho·Wo, kh·kw·C) matrix, C innermost so that the copy reads runs of
+    C; None when that copy would pass IM2COL_LIMIT_BYTES (then work offset by offset)."""
+    (kh, kw), c = kernel, x_pad.shape[-1]
+    rows = len(x_pad) * out_hw[0] * out_hw[1]
+    if rows * kh * kw * c * x_pad.itemsize > IM2COL_LIMIT_BYTES:
+        return None
+    windows = _windows(x_pad, kernel, stride, dilation, out_hw).transpose(0, 1, 2, 4, 5, 3)
+    return windows.reshape(rows, kh * kw * c)
+
+
 def _conv2d(x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1)):
     kh, kw, c_in, c_out = w.shape
     x_pad = _pad(x, padding)
     out_hw = tuple(_out_size(x.shape[1 + i], w.shape[i], stride[i], padding[i], dilation[i])
                    for i in (0, 1))
-    n, rows = len(x), len(x) * out_hw[0] * out_hw[1]
-    if rows * kh * kw * c_in * x.itemsize <= IM2COL_LIMIT_BYTES:
-        # im2col: one copy of the windows, with C innermost so that the copy reads runs of C,
-        # then a single BLAS product.
-        windows = _windows(x_pad, (kh, kw), stride, dilation, out_hw).transpose(0, 1, 2, 4, 5, 3)
-        out = windows.reshape(rows, kh * kw * c_in) @ w.reshape(kh * kw * c_in, c_out)
-    else:
+    columns = _im2col(x_pad, (kh, kw), stride, dilation, out_hw)
+    if columns is not None:  # one BLAS product
+        out = columns @ w.reshape(kh * kw * c_in, c_out)
+    else:  # one product per kernel offset, each reading an input-sized copy
+        rows = len(x) * out_hw[0] * out_hw[1]
         out = np.zeros_like(x, shape=(rows, c_out), dtype=np.result_type(x, w))
         for a in range(kh):
             for b_ in range(kw):
                 piece = _offset(x_pad, a, b_, stride, dilation, out_hw).reshape(rows, c_in)
                 out += piece @ w[a, b_]
-    out = out.reshape(n, *out_hw, c_out)
+    out = out.reshape(len(x), *out_hw, c_out)
     if b is not None:
         out += b
     return out
@@ -116,13 +126,16 @@ def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
 
 
 def _conv2d_kernel_grad(x, g, kernel_size, stride, padding, dilation):
-    """g · ∂conv/∂w: for each kernel offset, the input it met correlated with g over the batch
-    and all positions (one BLAS product per offset, summing over N·Ho·Wo)."""
+    """g · ∂conv/∂w: the windows of the input met by each output, correlated with g over the
+    batch and all positions: im2colᵀ @ g, or one such product per kernel offset."""
     kh, kw = kernel_size
     n, ho, wo, c_out = g.shape
     c_in = x.shape[-1]
     x_pad = _pad(x, padding)
     rows = g.reshape(n * ho * wo, c_out)
+    columns = _im2col(x_pad, kernel_size, stride, dilation, (ho, wo))
+    if columns is not None:
+        return (columns.T @ rows).reshape(kh, kw, c_in, c_out)
     dw = np.empty_like(x, shape=(kh, kw, c_in, c_out), dtype=np.result_type(x, g))
     for a in range(kh):
         for b in range(kw):
@@ -151,52 +164,61 @@ conv2d_kernel_grad = Primitive(
 
 
 # --- max pooling --------------------------------------------------------------------------------
+# The forward keeps no index: the maxima are found again in the backward by comparing each kernel
+# offset's view of the input with the output (cheap elementwise passes, where building an arg max
+# index with masked writes cost ten times the forward).
 def _max_pool2d(x, kernel_size, stride, padding):
-    """The max of each window, and (saved) the position of the first maximum in it, row-major
-    over the window: of tied maxima the first takes the gradient, as in PyTorch."""
+    """The max of each window: one elementwise maximum per kernel offset."""
     x_pad = _pad(x, padding, value=-np.inf)
     out_hw = tuple(_out_size(x.shape[1 + i], kernel_size[i], stride[i], padding[i], 1)
                    for i in (0, 1))
     out = _offset(x_pad, 0, 0, stride, (1, 1), out_hw).copy()
-    index = np.zeros(out.shape, dtype=np.int32)
     for k in range(1, kernel_size[0] * kernel_size[1]):
-        candidate = _offset(x_pad, *divmod(k, kernel_size[1]), stride, (1, 1), out_hw)
-        larger = candidate > out  # strictly: a tie keeps the earlier position
-        np.copyto(out, candidate, where=larger)
-        index[larger] = k
-    return out, index
+        np.maximum(out, _offset(x_pad, *divmod(k, kernel_size[1]), stride, (1, 1), out_hw), out=out)
+    return out
 
 
-def _route(g, index, x_shape, kernel_size, stride, padding):
-    """g sent to the arg max of each window (zeros elsewhere); overlapping windows add up."""
-    kh, kw = kernel_size
-    dx_pad = _padded_zeros(g, x_shape, padding)
-    for a in range(kh):
-        for b in range(kw):
-            chosen = index == a * kw + b
-            _offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3])[...] += np.where(chosen, g, 0)
+def _first_maxima(source, maxima, kernel_size, stride, padding):
+    """For each kernel offset (a, b), in row-major order: the mask of windows whose maximum is
+    first reached at that offset. Of tied maxima the first takes the gradient, as in PyTorch."""
+    source_pad = _pad(source, padding, value=-np.inf)
+    taken = np.zeros(maxima.shape, dtype=bool)
+    for a in range(kernel_size[0]):
+        for b in range(kernel_size[1]):
+            first = np.equal(_offset(source_pad, a, b, stride, (1, 1), maxima.shape[1:3]), maxima)
+            np.greater(first, taken, out=first)  # first and not taken
+            taken |= first
+            yield a, b, first
+
+
+def _route(g, source, maxima, kernel_size, stride, padding):
+    """g sent to the arg max of each window of `source` (zeros elsewhere); overlapping windows
+    add up. `source` and `maxima` (the forward's input and output) are constants here."""
+    dx_pad = _padded_zeros(g, source.shape, padding)
+    disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
+    for a, b, first in _first_maxima(source, maxima, kernel_size, stride, padding):
+        target = _offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3])
+        if disjoint:  # every input element is in one window at most: write, do not add
+            np.multiply(g, first, out=target)
+        else:
+            target += g * first
     return _crop(dx_pad, padding)
 
 
-def _gather(h, index, x_shape, kernel_size, stride, padding):
-    """h read at the arg max of each window: the adjoint of _route."""
-    out = np.zeros_like(h, shape=index.shape)
+def _gather(h, source, maxima, kernel_size, stride, padding):
+    """h read at the arg max of each window of `source`: the adjoint of _route."""
+    out = np.zeros_like(h, shape=maxima.shape)
     h_pad = _pad(h, padding)
-    for a in range(kernel_size[0]):
-        for b in range(kernel_size[1]):
-            chosen = index == a * kernel_size[1] + b
-            out += np.where(chosen, _offset(h_pad, a, b, stride, (1, 1), index.shape[1:3]), 0)
+    for a, b, first in _first_maxima(source, maxima, kernel_size, stride, padding):
+        out += _offset(h_pad, a, b, stride, (1, 1), maxima.shape[1:3]) * first
     return out
 
 
 max_pool2d = Primitive(
     "max_pool2d", _max_pool2d, "d max(window) = d x at the window's first arg max",
-    lambda g, out, x, kernel_size, stride, padding, saved: max_pool2d_route(
-        g, index=saved, x_shape=x.shape, kernel_size=kernel_size, stride=stride,
-        padding=padding),
-    saves=True)
+    lambda g, out, x, **p: max_pool2d_route(g, source=_raw(x), maxima=_raw(out), **p))
 max_pool2d_route = Primitive(
-    "max_pool2d_route", _route, "d route(g) = route(dg): linear in g, the index is constant",
+    "max_pool2d_route", _route, "d route(g) = route(dg): linear in g, the arg max is constant",
     lambda h, out, g, **p: max_pool2d_gather(h, **p))
 max_pool2d_gather = Primitive(
     "max_pool2d_gather", _gather, "d gather(h) = gather(dh): the adjoint of route",
