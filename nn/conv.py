@@ -32,8 +32,8 @@ class Conv2D(Module):
         self.in_channels = _positive_int("Conv2D", "in_channels", in_channels)
         self.out_channels = _positive_int("Conv2D", "out_channels", out_channels)
         kernel = autograd.conv._pair("Conv2D", "kernel_size", kernel_size)
-        self.kernel_size, self.stride, self.dilation = kernel, stride, dilation
-        self.padding = padding
+        self.kernel_size, self.stride, self.dilation = kernel, _tuple(stride), _tuple(dilation)
+        self.padding = _tuple(padding)
         autograd.conv._pair("Conv2D", "stride", stride)  # checked now, not at the first batch
         autograd.conv._pair("Conv2D", "dilation", dilation)
         shape = (*kernel, self.in_channels, self.out_channels)
@@ -66,7 +66,8 @@ class _Pool2D(Module):
         if stride is not None:
             autograd.conv._pair(name, "stride", stride)
         autograd.conv._pair(name, "padding", padding, minimum=0)
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.stride = _tuple(kernel_size), _tuple(stride)
+        self.padding = _tuple(padding)
 
     def forward(self, x: Any) -> Tensor:
         return self.pool(x, self.kernel_size, self.stride, self.padding)
@@ -137,6 +138,11 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"{self.dim}, {self.unflattened_size}"
+
+
+def _tuple(value: Any) -> Any:
+    """Lists as tuples (a loaded JSON architecture gives lists), anything else as it is."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _plain(value: Any) -> Any:
