@@ -31,10 +31,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..tensor import Primitive
 from .elementwise import _raw  # the arg max positions are constants of the derivative
 
-# Above this many bytes the forward does not build the (N·Ho·Wo, kh·kw·C) im2col matrix but
-# accumulates one product per kernel offset. The matrix of the cnn preset's second conv on a
-# batch of 128 is 18 MB; a 3×3 conv of 64 channels over a batch of 32 images of 224×224 would be
-# 3.7 GB.
+# Above this many bytes the forward and the kernel gradient do not build the (N·Ho·Wo, kh·kw·C)
+# im2col matrix but work one kernel offset at a time. The matrix of the cnn preset's second conv
+# on a batch of 128 is 26 MB; a 3×3 conv of 64 channels over a batch of 32 images of 224×224
+# would be 3.6 GB.
 IM2COL_LIMIT_BYTES = 64 * 2**20
 
 
