@@ -91,7 +91,9 @@ def layer_systems(batch: int, size: int, c_in: int, c_out: int, seed: int = 0) -
         torch.nn.functional.conv2d(tx, tw, tb).backward(tg)
         for ours, theirs in ((X.grad.data, tx.grad.numpy().transpose(0, 2, 3, 1)),
                              (W.grad.data, tw.grad.numpy().transpose(2, 3, 1, 0))):
-            np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3)
+            gap = np.abs(ours - theirs).max() / np.abs(theirs).max()  # float32 sums of 36,864
+            if gap > 1e-4:
+                raise AssertionError(f"conv layer: the engine and PyTorch disagree ({gap:.1e})")
     return systems
 
 

@@ -20,7 +20,8 @@ adjoint likewise.
 
 Speed: windows are strided views (sliding_window_view, no copy); products go to BLAS as one
 matrix product (im2col) when the copy is small, and as one product per kernel offset (a copy of
-input size at a time) when it is not; no Python loop runs over the batch or over pixels.
+input size at a time) when it is not; no Python loop runs over the batch or over pixels. The
+forward saves its im2col matrix for the kernel gradient, which would otherwise copy it again.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..tensor import Primitive
+from ..tensor import Primitive, Tensor
 from .elementwise import _raw  # the arg max positions are constants of the derivative
 
 # Above this many bytes the forward and the kernel gradient do not build the (N·Ho·Wo, kh·kw·C)
@@ -108,7 +109,7 @@ def _conv2d(x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 
     out = out.reshape(len(x), *out_hw, c_out)
     if b is not None:
         out += b
-    return out
+    return out, columns  # the kernel gradient reuses the columns rather than copying again
 
 
 def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
@@ -125,15 +126,17 @@ def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
     return _crop(dx_pad, padding)
 
 
-def _conv2d_kernel_grad(x, g, kernel_size, stride, padding, dilation):
+def _conv2d_kernel_grad(x, g, kernel_size, stride, padding, dilation, columns=None):
     """g · ∂conv/∂w: the windows of the input met by each output, correlated with g over the
-    batch and all positions: im2colᵀ @ g, or one such product per kernel offset."""
+    batch and all positions: im2colᵀ @ g (`columns`: the forward's im2col of x, if it made one),
+    or one such product per kernel offset."""
     kh, kw = kernel_size
     n, ho, wo, c_out = g.shape
     c_in = x.shape[-1]
     x_pad = _pad(x, padding)
     rows = g.reshape(n * ho * wo, c_out)
-    columns = _im2col(x_pad, kernel_size, stride, dilation, (ho, wo))
+    if columns is None:
+        columns = _im2col(x_pad, kernel_size, stride, dilation, (ho, wo))
     if columns is not None:
         return (columns.T @ rows).reshape(kh, kw, c_in, c_out)
     dw = np.empty_like(x, shape=(kh, kw, c_in, c_out), dtype=np.result_type(x, g))
@@ -144,13 +147,20 @@ def _conv2d_kernel_grad(x, g, kernel_size, stride, padding, dilation):
     return dw
 
 
+def _conv2d_vjp_w(g, out, x, w, *b, stride, padding, dilation, saved):
+    """conv2d_kernel_grad(x, g), reusing the forward's im2col of x (a constant) on arrays."""
+    columns = None if isinstance(g, Tensor) else saved
+    return conv2d_kernel_grad(x, g, kernel_size=w.shape[:2], stride=stride, padding=padding,
+                              dilation=dilation, columns=columns)
+
+
 conv2d = Primitive(
     "conv2d", _conv2d, "d conv(x, w) + b = conv(dx, w) + conv(x, dw) + db",
-    lambda g, out, x, w, *b, stride, padding, dilation: conv2d_input_grad(
+    lambda g, out, x, w, *b, stride, padding, dilation, saved: conv2d_input_grad(
         g, w, x_shape=x.shape, stride=stride, padding=padding, dilation=dilation),
-    lambda g, out, x, w, *b, stride, padding, dilation: conv2d_kernel_grad(
-        x, g, kernel_size=w.shape[:2], stride=stride, padding=padding, dilation=dilation),
-    lambda g, out, x, w, *b, stride, padding, dilation: g)  # the engine sums g over N, H, W
+    _conv2d_vjp_w,
+    lambda g, out, x, w, *b, **p: g,  # the engine sums g over N, H and W
+    saves=True)
 conv2d_input_grad = Primitive(
     "conv2d_input_grad", _conv2d_input_grad,
     "d convᵀ(g, w) = convᵀ(dg, w) + convᵀ(g, dw); adjoints: conv2d and the kernel grad",
@@ -159,8 +169,9 @@ conv2d_input_grad = Primitive(
 conv2d_kernel_grad = Primitive(
     "conv2d_kernel_grad", _conv2d_kernel_grad,
     "d corr(x, g) = corr(dx, g) + corr(x, dg); its adjoints are the input grad and conv2d",
-    lambda h, out, x, g, kernel_size, **p: conv2d_input_grad(g, h, x_shape=x.shape, **p),
-    lambda h, out, x, g, kernel_size, **p: conv2d(x, h, **p))
+    lambda h, out, x, g, kernel_size, columns=None, **p: conv2d_input_grad(
+        g, h, x_shape=x.shape, **p),
+    lambda h, out, x, g, kernel_size, columns=None, **p: conv2d(x, h, **p))
 
 
 # --- max pooling --------------------------------------------------------------------------------
