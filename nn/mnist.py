@@ -7,7 +7,8 @@
                    lr 2e-3 times 0.7 after each epoch, 10 epochs, the last 5,000 training
                    images held out for validation: about 98.4-98.5% test accuracy.
 --preset cnn       conv 5×5 32 - pool - conv 5×5 64 - pool - 128 - dropout 0.5 - 10 (ReLU,
-                   He init), Adam lr 1e-3 times 0.8 after each epoch, otherwise as modern.
+                   He init), Adam lr 1e-3 times 0.8 after each epoch, otherwise as modern:
+                   about 99.3-99.4% test accuracy.
 
 Flags override the preset. At most a tenth of the training images is held out for validation,
 so that --limit 2000 validates on the last 200 rather than on none or on most of them.
