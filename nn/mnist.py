@@ -107,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     val_data = (X[-n:], y[-n:]) if n else None
     X, y = X[:len(X) - n], y[:len(y) - n]  # not X[:-n]: X[:-0] is empty
 
-    model = mlp([X.shape[1], *config["hidden"], 10], config["activation"], config["init"],
-                rng=args.seed) if config.get("network", "mlp") == "mlp" else cnn(
-        config["hidden"], config["activation"], config["init"], rng=args.seed)
+    if config.get("network") == "cnn":  # images (28, 28, 1) from the same rows of pixels
+        model = cnn(config["hidden"], config["activation"], config["init"], rng=args.seed)
+    else:
+        model = mlp([X.shape[1], *config["hidden"], 10], config["activation"], config["init"],
+                    rng=args.seed)
     if config["optimizer"] == "adam":
         optimizer = Adam(model.parameters(), config["lr"], weight_decay=config["weight_decay"])
     else:
