@@ -13,6 +13,7 @@ from . import _import_names, anomaly, backends, functions, ledger, primitives, v
 from .anomaly import AnomalyError, detect_anomaly, set_debug_nans, set_detect_anomaly
 from .backends import compute
 from .compiler import compile
+from .conv import avg_pool2d, conv2d, global_avg_pool2d, max_pool2d
 from .engine import grad
 from .functional import gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .functions import *  # noqa: F401,F403 - Tensor methods as functions, NumPy's names
@@ -114,3 +115,4 @@ __all__ += [
     "diagonal", "tril", "triu", "inv", "det", "slogdet", "solve", "take", "take_along_axis",
     "gather", "masked_fill", "one_hot", "linalg", "backends", "compute",
 ]
+__all__ += ["conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d"]

@@ -172,7 +172,9 @@ class Primitive:
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply to Tensors (recording a node) or to plain arrays (just the forward)."""
-        if type(self.vjps) is tuple and len(inputs) != len(self.vjps):  # (variadic: any number)
+        # More inputs than VJPs is a mistake; fewer leaves out optional trailing inputs (a
+        # bias); a variadic op (concatenate) takes any number.
+        if type(self.vjps) is tuple and len(inputs) > len(self.vjps):
             raise TypeError(f"{self.name}: called with {len(inputs)} inputs, but it has "
                             f"{len(self.vjps)} VJPs (one per input, None for a constant one)")
         for x in inputs:

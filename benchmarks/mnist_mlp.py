@@ -72,6 +72,8 @@ def load_presets() -> dict[str, Preset]:
     """nn.mnist.PRESETS as Presets: the benchmark times what `python -m nn.mnist` trains."""
     presets = {}
     for name, config in PRESETS.items():
+        if config.get("network", "mlp") != "mlp":  # the cnn preset: benchmarks/conv.py
+            continue
         if config["optimizer"] == "sgd" and config["momentum"]:
             raise NotImplementedError(f"preset {name}: SGD with momentum is not benchmarked")
         presets[name] = Preset(name, (784, *config["hidden"], 10), config["activation"],

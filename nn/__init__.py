@@ -13,6 +13,17 @@
 from autograd import _import_names  # noqa: F401
 
 from . import functional, init, optim
+from .conv import (
+    AvgPool2D,
+    AvgPool2d,
+    Conv2D,
+    Conv2d,
+    Dropout,
+    MaxPool2D,
+    MaxPool2d,
+    Unflatten,
+    cnn,
+)
 from .data import DataLoader, load_mnist, one_hot, prepare_images
 from .functional import l2_penalty
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -41,3 +52,5 @@ __all__ = [
     "SGD", "Adam", "fit", "evaluate", "predict", "History", "plot_history", "save", "load",
     "DataLoader", "load_mnist", "one_hot", "prepare_images", "functional", "init", "optim",
 ]
+__all__ += ["Conv2D", "Conv2d", "MaxPool2D", "MaxPool2d", "AvgPool2D", "AvgPool2d", "Dropout",
+            "Unflatten", "cnn"]

@@ -1,8 +1,9 @@
 """Weight initializers: each returns a new array of `shape` drawn from `rng` (a Generator or seed).
 
 Fans follow the weight layout of lecture 11, W of shape (in_features, out_features):
-fan_in = shape[0], fan_out = shape[1]. The formulas are the standard ones (Glorot & Bengio 2010,
-He et al. 2015); where notes 004 differ, the docstring says how.
+fan_in = shape[0], fan_out = shape[1]; a conv kernel (kh, kw, in, out) multiplies both by kh·kw.
+The formulas are the standard ones (Glorot & Bengio 2010, He et al. 2015); where notes 004
+differ, the docstring says how.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ Rng = np.random.Generator | int | None
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(fan_in, fan_out) of a weight (in, out); a vector counts as both."""
+    """(fan_in, fan_out) of a weight (in, out); a vector counts as both. A conv kernel
+    (kh, kw, in, out) joins each output to kh·kw·in inputs: fans kh·kw·in and kh·kw·out."""
     if len(shape) == 0:
         return 1, 1
+    if len(shape) > 2:
+        receptive_field = math.prod(shape[:-2])
+        return shape[-2] * receptive_field, shape[-1] * receptive_field
     return shape[0], shape[1] if len(shape) > 1 else shape[0]
 
 

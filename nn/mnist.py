@@ -6,6 +6,9 @@
 --preset modern    (default) 784-512-256-10, ReLU, He init, shuffled batches of 128, Adam
                    lr 2e-3 times 0.7 after each epoch, 10 epochs, the last 5,000 training
                    images held out for validation: about 98.4-98.5% test accuracy.
+--preset cnn       conv 5×5 32 - pool - conv 5×5 64 - pool - 128 - dropout 0.5 - 10 (ReLU,
+                   He init), Adam lr 1e-3 times 0.8 after each epoch, otherwise as modern:
+                   about 99.3-99.4% test accuracy.
 
 Flags override the preset. At most a tenth of the training images is held out for validation,
 so that --limit 2000 validates on the last 200 rather than on none or on most of them.
@@ -33,6 +36,7 @@ import numpy as np
 
 from autograd.files import atomic_write
 
+from .conv import cnn
 from .data import (
     MNIST_FILES,
     DataLoader,
@@ -55,6 +59,10 @@ PRESETS = {
     "modern": dict(hidden=[512, 256], activation="relu", init="he-normal", optimizer="adam",
                    momentum=0.9, ema=False, lr=2e-3, lr_decay=0.7, weight_decay=0.0, epochs=10,
                    batch_size=128, shuffle=True, drop_last=False, validation=5000),
+    "cnn": dict(network="cnn", hidden=[128], activation="relu", init="he-normal",
+                optimizer="adam", momentum=0.9, ema=False, lr=1e-3, lr_decay=0.8,
+                weight_decay=0.0, epochs=10, batch_size=128, shuffle=True, drop_last=False,
+                validation=5000),
 }
 RUNS = Path("runs/mnist")  # each run gets a new folder <preset>-<n> here, unless --out says
 TRAINING_IMAGES = MNIST_FILES["train-images-idx3-ubyte.gz"].shape[0]
@@ -128,9 +136,10 @@ def make_parser() -> argparse.ArgumentParser:
     add("--out", metavar="DIR",
         help=f"where to write the results (default: a new folder {RUNS}/<preset>-<n>)")
     add("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-    add("--compile", action=argparse.BooleanOptionalAction, default=True,
+    add("--compile", action=argparse.BooleanOptionalAction, default=None,
         help="run each step as one autograd.compile'd program: the same numbers as eager, bit "
-             "for bit, faster (default; --no-compile runs the engine eagerly)")
+             "for bit, faster (the default, but for the cnn preset, whose dropout draws random "
+             "masks that a compiled program cannot replay; --no-compile runs eagerly)")
     return parser
 
 
@@ -157,6 +166,12 @@ def held_out(config: dict, images: int) -> int:
 
 def check(args: argparse.Namespace, config: dict) -> str | None:
     """What is wrong with this combination of flags, in one line, or None."""
+    random = config.get("network") == "cnn"  # its Dropout draws a new mask every step
+    if args.compile and random:
+        return ("--compile: the cnn preset's dropout draws random masks, which a compiled "
+                "program cannot replay (autograd.compile refuses them); use --no-compile")
+    if args.compile is None:
+        args.compile = not random
     if config["optimizer"] == "adam" and (args.momentum is not None or args.ema):
         flag = "--momentum" if args.momentum is not None else "--ema"
         return (f"{flag} is for --optimizer sgd; Adam keeps its own momentum (beta1 = 0.9), "
@@ -223,7 +238,10 @@ def missing_optional_packages() -> list[str]:
 
 
 def build_model(config: dict, n_inputs: int, seed: int) -> Module:
-    """The network a preset describes (a multilayer perceptron for both presets so far)."""
+    """The network a preset describes: the cnn preset's convolutional network (on images made
+    from the same rows of pixels), else a multilayer perceptron."""
+    if config.get("network") == "cnn":
+        return cnn(config["hidden"], config["activation"], config["init"], rng=seed)
     return mlp([n_inputs, *config["hidden"], 10], config["activation"], config["init"],
                rng=seed)
 

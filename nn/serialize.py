@@ -29,7 +29,7 @@ from numpy.lib import format as npy
 
 from autograd.files import atomic_write
 
-from . import module
+from . import conv, module
 from .module import Module, Parameter, Sequential
 
 FORMAT = "jacograd-model/1"
@@ -63,13 +63,45 @@ def _linear_parameters(in_features: Any, out_features: Any, bias: Any = True,
     return {"weight": ((n_in, n_out), dtype), **({"bias": ((n_out,), dtype)} if bias else {})}
 
 
+def _conv_parameters(in_channels: Any, out_channels: Any, kernel_size: Any, bias: Any = True,
+                     dtype: Any = "float32", **geometry: Any) -> Shapes:
+    """A Conv2D's weight (kh, kw, C_in, C_out) and bias; stride, padding and dilation are
+    checked by the layer itself when it is built."""
+    n_in = module._positive_int("Conv2D", "in_channels", in_channels)
+    n_out = module._positive_int("Conv2D", "out_channels", out_channels)
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    kh, kw = (module._positive_int("Conv2D", "kernel_size", k) for k in (kh, kw))
+    if not isinstance(bias, bool):
+        raise ValueError(f"Conv2D: bias must be true or false, got {bias!r}")
+    if not isinstance(dtype, str) or np.dtype(dtype).kind != "f":
+        raise ValueError(f"Conv2D: dtype must name a floating dtype, got {dtype!r}")
+    dtype = np.dtype(dtype).name
+    return {"weight": ((kh, kw, n_in, n_out), dtype), **({"bias": ((n_out,), dtype)} if bias
+                                                          else {})}
+
+
 # Every layer type `load` may build, with the parameters it makes: a layer added here needs
 # both (tests/test_nn_serialize.py checks them against the built layers).
 LAYERS = {
     "Linear": LayerType(module.Linear, _linear_parameters),
+    "Conv2D": LayerType(conv.Conv2D, _conv_parameters),
     **{name: LayerType(getattr(module, name), _no_parameters)
        for name in ("Flatten", "Sigmoid", "ReLU", "LeakyReLU", "Tanh", "Softmax")},
+    **{name: LayerType(getattr(conv, name), _no_parameters)
+       for name in ("MaxPool2D", "AvgPool2D", "Dropout", "Unflatten")},
 }
+
+
+# Settings that are short lists of ints (a kernel size, a stride, an image shape).
+LIST_SETTINGS = {"kernel_size", "stride", "padding", "dilation", "unflattened_size"}
+
+
+def _plain_setting(key: str, value: Any) -> bool:
+    """A layer setting load accepts: a number, string, boolean or None, or for the geometric
+    settings a short list of ints."""
+    if key in LIST_SETTINGS and isinstance(value, list):
+        return len(value) <= 8 and all(type(item) is int for item in value)
+    return isinstance(value, (bool, int, float, str, type(None)))
 
 
 class ModelFileError(ValueError):
@@ -152,8 +184,7 @@ def _parameters(spec: Any, where: str = "the model") -> Shapes:
     if kind not in LAYERS:
         raise ValueError(f"{where}: unknown layer type {kind!r}; known: Sequential, "
                          f"{', '.join(LAYERS)}")
-    bad = [key for key, value in config.items()
-           if not isinstance(value, (bool, int, float, str, type(None)))]
+    bad = [key for key, value in config.items() if not _plain_setting(key, value)]
     if bad:
         raise ValueError(f"{where}: {kind}'s setting {bad[0]!r} is {_short(config[bad[0]])}, "
                          f"not a number, string or boolean")

@@ -484,7 +484,14 @@ def test_mnist_main_compile_flag(tmp_path, monkeypatch):
         pytest.skip("needs $MNIST_DIR (the real MNIST files)")
     from nn.mnist import main, parse_args
 
-    assert parse_args([]).compile is True and parse_args(["--no-compile"]).compile is False
+    from nn.mnist import check, configure
+
+    assert parse_args(["--no-compile"]).compile is False
+    for preset, compiled in (("modern", True), ("lecture", True), ("cnn", False)):
+        args = parse_args(["--preset", preset])  # the default: compiled unless dropout draws
+        assert check(args, configure(args)) is None and args.compile is compiled, preset
+    args = parse_args(["--preset", "cnn", "--compile"])
+    assert "dropout draws random masks" in check(args, configure(args))
     for flag in ("--compile", "--no-compile"):
         out = tmp_path / flag
         code = main(["--preset", "lecture", flag, "--epochs", "1", "--limit", "640", "--quiet",

@@ -17,6 +17,13 @@ normal = lambda *shape: rng.standard_normal(shape)
 positive = lambda *shape: rng.uniform(0.5, 2.0, shape)
 away_from_0 = lambda *shape: rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
 
+distinct = lambda *shape: rng.permutation(int(np.prod(shape))).reshape(shape) * 0.5  # no ties
+X_SHAPE = (1, 4, 3, 2)  # conv2d's input: padded to 4×5, a 2×2 kernel at stride 2, dilation 1×2
+CONV = {"stride": (2, 2), "padding": ((0, 0), (1, 1)), "dilation": (1, 2)}
+POOL = {"kernel_size": (3, 2), "stride": (1, 2), "padding": ((1, 1), (0, 0))}
+SOURCE = distinct(1, 4, 4, 2)  # max pooling's input and output: where its gradient is routed
+MAXIMA = {"source": SOURCE, "maxima": P.max_pool2d(SOURCE, **POOL)}
+
 # (primitive name, inputs, params): small random inputs, away from kinks and ties.
 RECIPES = [
     ("add", (normal(3, 4), normal(4)), {}),
@@ -93,6 +100,15 @@ RECIPES = [
     ("cumsum", (normal(2, 3),), {"axis": 1}),
     ("cumsum", (normal(3, 2),), {"axis": 0}),
     ("bce_with_logits", (normal(3, 4), (normal(3, 4) > 0).astype(float)), {}),
+    # convolution and pooling: the same (small) geometry for the primitive and its adjoints
+    ("conv2d", (normal(1, 4, 3, 2), normal(2, 2, 2, 2), normal(2)), CONV),
+    ("conv2d_input_grad", (normal(1, 2, 2, 2), normal(2, 2, 2, 2)), {**CONV, "x_shape": X_SHAPE}),
+    ("conv2d_kernel_grad", (normal(*X_SHAPE), normal(1, 2, 2, 2)), {**CONV, "kernel_size": (2, 2)}),
+    ("max_pool2d", (distinct(1, 4, 4, 2),), POOL),
+    ("max_pool2d_route", (normal(1, 4, 2, 2),), {**POOL, **MAXIMA}),
+    ("max_pool2d_gather", (normal(1, 4, 4, 2),), {**POOL, **MAXIMA}),
+    ("avg_pool2d", (normal(1, 4, 3, 2),), POOL),
+    ("avg_pool2d_spread", (normal(1, 4, 1, 2),), {**POOL, "x_shape": (1, 4, 3, 2)}),
 ]
 RECIPES += SHAPE_LINALG_RECIPES  # joining, linear algebra
 PRIMITIVES = {v.name: v for v in vars(P).values() if isinstance(v, Primitive)}

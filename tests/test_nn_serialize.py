@@ -285,6 +285,10 @@ LAYER_EXAMPLES = {
     "Linear": [nn.Linear(3, 2), nn.Linear(3, 2, bias=False, dtype=np.float64)],
     "Flatten": [nn.Flatten()], "Sigmoid": [nn.Sigmoid()], "ReLU": [nn.ReLU()],
     "LeakyReLU": [nn.LeakyReLU(0.3)], "Tanh": [nn.Tanh()], "Softmax": [nn.Softmax(axis=0)],
+    "Conv2D": [nn.Conv2D(3, 4, 3), nn.Conv2D(1, 2, (5, 3), stride=2, padding="same",
+                                             bias=False, dtype=np.float64)],
+    "MaxPool2D": [nn.MaxPool2D(2)], "AvgPool2D": [nn.AvgPool2D(3, stride=1, padding=1)],
+    "Dropout": [nn.Dropout(0.25)], "Unflatten": [nn.Unflatten(1, (28, 28, 1))],
 }
 
 

@@ -29,6 +29,7 @@ REQUIRED_OUTPUTS = {
     "01_expressions_and_backward.ipynb": "image/svg+xml",
     "02_computation_graphs.ipynb": "image/svg+xml",
     "04_mnist_classifier.ipynb": "image/png",
+    "05_convolutions.ipynb": "image/png",
 }
 
 

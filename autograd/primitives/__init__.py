@@ -23,9 +23,11 @@ gradient everywhere, their jumps included; `norm` and `hypot` take the subgradie
 `prod` never divides by x, so it is exact with zeros. The README's table lists them all.
 
 The table is split by section, one module each (elementwise, linalg, reductions, shape,
-softmax); every primitive is re-exported here, so `autograd.primitives.exp` is the name to use.
+softmax, conv); every primitive is re-exported here, so `autograd.primitives.exp` is the name
+to use.
 """
 
+from .conv import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
