@@ -54,13 +54,16 @@ IS_ON = {"dask": backends.is_lazy, "device": lambda a: type(a) is DeviceArray}
 
 
 def forward_backward(op: Primitive, inputs: tuple, params: dict, backend: str):
-    """Apply op to the inputs moved to `backend` (floating ones require grad) and backpropagate
-    a fixed random vector; returns the output and the input gradients (None for constants)."""
+    """Apply op to the inputs moved to `backend` (floating ones require grad; floating params
+    move too) and backpropagate a fixed random vector; returns the output and the input
+    gradients (None for constants)."""
     move = MOVES[backend]
     tensors = [Tensor(move(x), requires_grad=True)
                if isinstance(x, np.ndarray) and x.dtype.kind == "f" and op.vjps[i] is not None
                else move(x) for i, x in enumerate(inputs)]
-    out = apply(op, tuple(tensors), dict(params))
+    params = {k: move(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+              for k, v in params.items()}  # data among the params (max pooling's source)
+    out = apply(op, tuple(tensors), params)
     out.backward(move(seed_like(out)))
     return out, [t.grad if isinstance(t, Tensor) else None for t in tensors]
 
