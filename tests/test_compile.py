@@ -482,9 +482,7 @@ def test_fit_compiled_gives_the_eager_history(activation, loss, optimizer):
 def test_mnist_main_compile_flag(tmp_path, monkeypatch):
     if not os.environ.get("MNIST_DIR"):
         pytest.skip("needs $MNIST_DIR (the real MNIST files)")
-    from nn.mnist import main, parse_args
-
-    from nn.mnist import check, configure
+    from nn.mnist import check, configure, main, parse_args
 
     assert parse_args(["--no-compile"]).compile is False
     for preset, compiled in (("modern", True), ("lecture", True), ("cnn", False)):

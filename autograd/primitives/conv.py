@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..backends import is_lazy
 from ..tensor import Primitive, Tensor
 from .elementwise import _raw  # the arg max positions are constants of the derivative
 
@@ -62,8 +63,29 @@ def _windows(x_pad, kernel, stride, dilation, out_hw):
 
 def _offset(x_pad, a, b, stride, dilation, out_hw):
     """x_pad at kernel offset (a, b) of every window: the (N, Ho, Wo, C) view that meets w[a, b]."""
+    return x_pad[_offset_index(a, b, stride, dilation, out_hw)]
+
+
+def _offset_index(a, b, stride, dilation, out_hw):
     (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
-    return x_pad[:, a * dh:a * dh + (ho - 1) * sh + 1:sh, b * dw:b * dw + (wo - 1) * sw + 1:sw]
+    return (slice(None), slice(a * dh, a * dh + (ho - 1) * sh + 1, sh),
+            slice(b * dw, b * dw + (wo - 1) * sw + 1, sw))
+
+
+def _add_at_offset(x_pad, a, b, stride, dilation, out_hw, values):
+    """x_pad with `values` added at kernel offset (a, b): in place through the view on NumPy
+    and CuPy; a Dask slice is a new array, not a view, so there the sum is assigned back."""
+    if is_lazy(x_pad):
+        index = _offset_index(a, b, stride, dilation, out_hw)
+        x_pad[index] = x_pad[index] + values
+    else:
+        _offset(x_pad, a, b, stride, dilation, out_hw)[...] += values
+    return x_pad
+
+
+def _in_place(ufunc, a, b):
+    """ufunc(a, b) written into a, except on Dask, which has no `out=` (a new array there)."""
+    return ufunc(a, b) if is_lazy(a) else ufunc(a, b, out=a)
 
 
 def _crop(x_pad, padding):
@@ -85,7 +107,7 @@ def _im2col(x_pad, kernel, stride, dilation, out_hw):
     C; None when that copy would pass IM2COL_LIMIT_BYTES (then work offset by offset)."""
     (kh, kw), c = kernel, x_pad.shape[-1]
     rows = len(x_pad) * out_hw[0] * out_hw[1]
-    if rows * kh * kw * c * x_pad.itemsize > IM2COL_LIMIT_BYTES:
+    if rows * kh * kw * c * x_pad.dtype.itemsize > IM2COL_LIMIT_BYTES:
         return None
     windows = _windows(x_pad, kernel, stride, dilation, out_hw).transpose(0, 1, 2, 4, 5, 3)
     return windows.reshape(rows, kh * kw * c)
@@ -121,8 +143,8 @@ def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
     rows = g.reshape(n * ho * wo, c_out)
     for a in range(kh):
         for b in range(kw):
-            _offset(dx_pad, a, b, stride, dilation, (ho, wo))[...] += (
-                rows @ w[a, b].T).reshape(n, ho, wo, c_in)
+            dx_pad = _add_at_offset(dx_pad, a, b, stride, dilation, (ho, wo),
+                                    (rows @ w[a, b].T).reshape(n, ho, wo, c_in))
     return _crop(dx_pad, padding)
 
 
@@ -143,7 +165,10 @@ def _conv2d_kernel_grad(x, g, kernel_size, stride, padding, dilation, columns=No
     for a in range(kh):
         for b in range(kw):
             piece = _offset(x_pad, a, b, stride, dilation, (ho, wo)).reshape(-1, c_in)
-            np.matmul(piece.T, rows, out=dw[a, b])
+            if is_lazy(dw):
+                dw[a, b] = piece.T @ rows
+            else:
+                np.matmul(piece.T, rows, out=dw[a, b])
     return dw
 
 
@@ -185,7 +210,8 @@ def _max_pool2d(x, kernel_size, stride, padding):
                    for i in (0, 1))
     out = _offset(x_pad, 0, 0, stride, (1, 1), out_hw).copy()
     for k in range(1, kernel_size[0] * kernel_size[1]):
-        np.maximum(out, _offset(x_pad, *divmod(k, kernel_size[1]), stride, (1, 1), out_hw), out=out)
+        out = _in_place(np.maximum, out,
+                        _offset(x_pad, *divmod(k, kernel_size[1]), stride, (1, 1), out_hw))
     return out
 
 
@@ -193,11 +219,11 @@ def _first_maxima(source, maxima, kernel_size, stride, padding):
     """For each kernel offset (a, b), in row-major order: the mask of windows whose maximum is
     first reached at that offset. Of tied maxima the first takes the gradient, as in PyTorch."""
     source_pad = _pad(source, padding, value=-np.inf)
-    taken = np.zeros(maxima.shape, dtype=bool)
+    taken = np.zeros_like(maxima, dtype=bool)
     for a in range(kernel_size[0]):
         for b in range(kernel_size[1]):
             first = np.equal(_offset(source_pad, a, b, stride, (1, 1), maxima.shape[1:3]), maxima)
-            np.greater(first, taken, out=first)  # first and not taken
+            first = _in_place(np.greater, first, taken)  # first and not taken
             taken |= first
             yield a, b, first
 
@@ -208,11 +234,10 @@ def _route(g, source, maxima, kernel_size, stride, padding):
     dx_pad = _padded_zeros(g, source.shape, padding)
     disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
     for a, b, first in _first_maxima(source, maxima, kernel_size, stride, padding):
-        target = _offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3])
-        if disjoint:  # every input element is in one window at most: write, do not add
-            np.multiply(g, first, out=target)
+        if disjoint and not is_lazy(dx_pad):  # each element is in one window at most: write
+            np.multiply(g, first, out=_offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3]))
         else:
-            target += g * first
+            dx_pad = _add_at_offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3], g * first)
     return _crop(dx_pad, padding)
 
 
@@ -256,7 +281,7 @@ def _spread(g, x_shape, kernel_size, stride, padding):
     share = g / (kh * kw)
     for a in range(kh):
         for b in range(kw):
-            _offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3])[...] += share
+            dx_pad = _add_at_offset(dx_pad, a, b, stride, (1, 1), g.shape[1:3], share)
     return _crop(dx_pad, padding)
 
 
