@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..backends import as_array, maybe_any
+from ..backends import as_array, backend_of, is_array, is_lazy, maybe_any
 from ..tensor import Primitive, Tensor
 
 
@@ -78,7 +78,12 @@ where = Primitive("where", np.where, "d where(c, x, y) = [c] dx + [not c] dy",
                   lambda g, out, c, x, y: g * ~c, reads="none")
 cast = Primitive("cast", lambda x, dtype: x.astype(dtype), "d cast(x) = dx (in x's dtype)",
                  lambda g, out, x, dtype: g, reads="none")  # the engine casts g back
-clone = Primitive("clone", np.copy, "d clone(x) = dx (a copy that stays in the graph)",
+def _clone(x):
+    """np.copy, or the array's own copy (Dask's np.copy would compute the array)."""
+    return np.copy(x) if type(x) is np.ndarray else x.copy()
+
+
+clone = Primitive("clone", _clone, "d clone(x) = dx (a copy that stays in the graph)",
                   lambda g, out, x: g, reads="none")
 
 
@@ -131,11 +136,30 @@ def _erfc(x):
 
 
 def _elementwise_math(f, x):
-    """A `math` function of one float applied to every element, in x's dtype."""
-    x = np.asarray(x)
+    """A `math` function of one float applied to every element, in x's dtype. Lazily per chunk
+    on Dask; on a GPU by the array module's own kernel (CuPy's cupyx.scipy.special), if any."""
+    if is_lazy(x):
+        return x.map_blocks(_on_host, f, dtype=np.result_type(x.dtype, np.float16))
+    if is_array(x) and backend_of(x) != "numpy":
+        return _special_function(f.__name__, x)(x)
+    return _on_host(as_array(x), f)
+
+
+def _on_host(x, f):
     out = np.empty_like(x, dtype=np.result_type(x.dtype, np.float16))
     out.reshape(-1)[:] = [f(v) for v in x.reshape(-1).tolist()]
     return out if out.ndim else out[()]
+
+
+def _special_function(name, x):
+    """`name` (erf, erfc) from x's array module: only CuPy has one (no host round trip)."""
+    backend = backend_of(x)
+    if backend == "cupy":
+        import cupyx.scipy.special
+        return getattr(cupyx.scipy.special, name)
+    raise TypeError(f"{name} runs Python's math.{name} element by element in host memory, and "
+                    f"{backend} has no {name} kernel; move the tensor to the host first "
+                    f"(t.to('numpy'))")
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)

@@ -8,6 +8,7 @@ import string
 
 import numpy as np
 
+from ..backends import as_array, is_lazy
 from ..tensor import Primitive, Tensor
 from .elementwise import _raw
 from .shape import variadic
@@ -107,7 +108,7 @@ def _einsum_vjp(i, g, out, *xs, subscripts, optimize):
         if label in result:  # a repeated label
             fresh = next(spare)
             terms.append(label + fresh)
-            operands.append(np.eye(n, dtype=g.dtype, like=_raw(g)))
+            operands.append(_identity(n, g.dtype, like=_raw(g)))
             result.append(fresh)
             continue
         if label not in known:
@@ -117,6 +118,13 @@ def _einsum_vjp(i, g, out, *xs, subscripts, optimize):
         result.append(label)
     return einsum(*operands, subscripts=",".join(terms) + "->" + "".join(result),
                   optimize=optimize)
+
+
+def _identity(n, dtype, like):
+    """The n×n identity in like's backend (Dask's eye takes no like=)."""
+    if type(like) is np.ndarray:
+        return np.eye(n, dtype=dtype)
+    return (np.arange(n, like=like)[:, None] == np.arange(n, like=like)).astype(dtype)
 
 
 einsum = variadic("einsum", lambda *xs, subscripts, optimize: np.einsum(
@@ -131,6 +139,36 @@ def _mT(a):
     return a.swapaxes(-1, -2)
 
 
+def _per_matrix(function, out_shape):
+    """`function` (of NumPy's stacks of matrices) that also takes Dask arrays: there it stays
+    lazy as one task on the whole arrays (np.linalg needs each matrix in one piece; Dask's own
+    linalg wants square chunks and has no batches). `out_shape(*arrays)` is the result's."""
+    def forward(*arrays):
+        if all(type(a) is np.ndarray for a in arrays) or not any(is_lazy(a) for a in arrays):
+            return function(*arrays)
+        import dask
+        import dask.array as da
+        dtype = np.result_type(*(a.dtype for a in arrays), np.float32)  # as np.linalg's
+        return da.from_delayed(dask.delayed(function)(*arrays), shape=out_shape(*arrays),
+                               dtype=dtype)
+    return forward
+
+
+def _same_shape(a, *rest):
+    return a.shape
+
+
+def _batch_shape(a):
+    return a.shape[:-2]
+
+
+def _solve_shape(a, b):
+    """np.linalg.solve's result: b is one vector only when 1-d."""
+    if b.ndim == 1:
+        return a.shape[:-1]
+    return np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+
+
 def _invertible(name, function):
     """`function` with LinAlgError for a singular matrix said in one line that names the op."""
     def forward(*arrays):
@@ -142,7 +180,8 @@ def _invertible(name, function):
     return forward
 
 
-inv = Primitive("inv", _invertible("inv", np.linalg.inv), "d(A⁻¹) = -A⁻¹ dA A⁻¹",
+inv = Primitive("inv", _per_matrix(_invertible("inv", np.linalg.inv), _same_shape),
+                "d(A⁻¹) = -A⁻¹ dA A⁻¹",
                 lambda g, out, a: -(_mT(out) @ g @ _mT(out)), reads="out")
 
 
@@ -161,7 +200,7 @@ def _cofactor(a):
 def _det_vjp(g, out, a):
     """g · cof(A). Recorded (create_graph) as g · det(A) · A⁻ᵀ, which needs A invertible."""
     if not isinstance(a, Tensor):
-        return np.asarray(g)[..., None, None] * _cofactor(a)
+        return as_array(g)[..., None, None] * _per_matrix(_cofactor, _same_shape)(a)
     return (g * out)[..., None, None] * _mT(_inverse_for("det's second derivative", a))
 
 
@@ -179,9 +218,10 @@ def _inverse_for(what, a):
                                     f"shape {a.shape} is singular") from None
 
 
-det = Primitive("det", np.linalg.det, "d det(A) = det(A) tr(A⁻¹ dA): the gradient is cof(A)",
+det = Primitive("det", _per_matrix(np.linalg.det, _batch_shape),
+                "d det(A) = det(A) tr(A⁻¹ dA): the gradient is cof(A)",
                 _det_vjp)
-slogdet = Primitive("slogdet", lambda a: np.linalg.slogdet(a)[1],
+slogdet = Primitive("slogdet", _per_matrix(lambda a: np.linalg.slogdet(a)[1], _batch_shape),
                     "d ln|det A| = tr(A⁻¹ dA): the gradient is A⁻ᵀ (the sign is a constant)",
                     _slogdet_vjp)
 
@@ -201,5 +241,5 @@ def _solve_vjp_b(g, out, a, b):
     return solve(_mT(a), g)
 
 
-solve = Primitive("solve", _invertible("solve", np.linalg.solve),
+solve = Primitive("solve", _per_matrix(_invertible("solve", np.linalg.solve), _solve_shape),
                   "x = A⁻¹b: dx = A⁻¹(db - dA x)", _solve_vjp_a, _solve_vjp_b)

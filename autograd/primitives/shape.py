@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from ..backends import scatter_add
+from ..backends import is_lazy, scatter_add
 from ..tensor import Primitive, _along_axis
 
 
@@ -140,10 +140,25 @@ pad = Primitive("pad", _pad, "d pad(x) = pad(dx): g's centre, plus what padded c
 # --- diagonals ----------------------------------------------------------------------------------
 def _embed_diagonal(d, shape, offset, axis1, axis2):
     """Zeros of `shape` with d written on the diagonal (the adjoint of np.diagonal)."""
-    out = np.zeros_like(d, shape=shape)
     rows = np.arange(d.shape[-1]) + max(-offset, 0)
+    if is_lazy(d):  # Dask assigns through one integer array at a time
+        return _embed_diagonal_by_mask(d, shape, rows, offset, axis1, axis2)
+    out = np.zeros_like(d, shape=shape)
     np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, rows + offset] = d
     return out
+
+
+def _embed_diagonal_by_mask(d, shape, rows, offset, axis1, axis2):
+    """_embed_diagonal without assignment: d gathered onto an (n, m) grid by one integer index
+    (its element k at (rows[k], rows[k] + offset)), zeros kept off the diagonal by a mask."""
+    n, m = shape[axis1], shape[axis2]
+    on_diagonal = np.zeros((n, m), dtype=bool)
+    on_diagonal[rows, rows + offset] = True
+    source = np.zeros((n, m), dtype=np.intp)
+    source[rows, rows + offset] = np.arange(len(rows))
+    grid = d[..., source.reshape(-1)].reshape(*d.shape[:-1], n, m)
+    out = np.where(on_diagonal, grid, np.zeros_like(grid, shape=()))
+    return np.moveaxis(out, (-2, -1), (axis1, axis2))
 
 
 diagonal = Primitive("diagonal", lambda x, offset, axis1, axis2: np.diagonal(
