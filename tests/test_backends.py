@@ -250,6 +250,15 @@ def test_an_nn_mlp_step_on_the_device_matches_numpy_and_the_state_follows():
         np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
 
 
+def test_a_singular_matrix_on_dask_is_the_ops_error_when_computed():
+    a = Tensor(da.from_array(np.ones((4, 2, 2)), chunks=(2, 2, 2)), requires_grad=True)
+    with CountComputes() as computes:
+        x = autograd.linalg.solve(a, da.ones((4, 2, 1), chunks=(2, 2, 1)))
+    assert computes.count == 0 and backends.is_lazy(x.data) and x.shape == (4, 2, 1)
+    with pytest.raises(np.linalg.LinAlgError, match=r"shape \(4, 2, 2\) is singular \(solve"):
+        x.compute()
+
+
 def test_out_of_range_labels_on_dask_raise_when_computed():
     z = Tensor(da.zeros((4, 3), chunks=2), requires_grad=True)
     loss = autograd.softmax_cross_entropy(z, da.from_array(np.array([0, 1, 2, 3]), chunks=2))

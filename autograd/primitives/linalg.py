@@ -139,18 +139,25 @@ def _mT(a):
     return a.swapaxes(-1, -2)
 
 
-def _per_matrix(function, out_shape):
+def _per_matrix(function, out_shape, needs_inverse=""):
     """`function` (of NumPy's stacks of matrices) that also takes Dask arrays: there it stays
     lazy as one task on the whole arrays (np.linalg needs each matrix in one piece; Dask's own
-    linalg wants square chunks and has no batches). `out_shape(*arrays)` is the result's."""
+    linalg wants square chunks and has no batches). `out_shape(*arrays)` is the result's.
+    With `needs_inverse` (the op's name), a singular matrix is one LinAlgError naming the op."""
     def forward(*arrays):
-        if all(type(a) is np.ndarray for a in arrays) or not any(is_lazy(a) for a in arrays):
+        if any(map(is_lazy, arrays)):
+            import dask
+            import dask.array as da
+            dtype = np.result_type(*(a.dtype for a in arrays), np.float32)  # as np.linalg's
+            return da.from_delayed(dask.delayed(forward)(*arrays), shape=out_shape(*arrays),
+                                   dtype=dtype)
+        try:
             return function(*arrays)
-        import dask
-        import dask.array as da
-        dtype = np.result_type(*(a.dtype for a in arrays), np.float32)  # as np.linalg's
-        return da.from_delayed(dask.delayed(function)(*arrays), shape=out_shape(*arrays),
-                               dtype=dtype)
+        except np.linalg.LinAlgError:
+            if not needs_inverse:
+                raise
+            raise np.linalg.LinAlgError(f"the matrix of shape {arrays[0].shape} is singular "
+                                        f"({needs_inverse} needs an invertible matrix)") from None
     return forward
 
 
@@ -169,18 +176,7 @@ def _solve_shape(a, b):
     return np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
 
 
-def _invertible(name, function):
-    """`function` with LinAlgError for a singular matrix said in one line that names the op."""
-    def forward(*arrays):
-        try:
-            return function(*arrays)
-        except np.linalg.LinAlgError:
-            raise np.linalg.LinAlgError(f"the matrix of shape {arrays[0].shape} is singular "
-                                        f"({name} needs an invertible matrix)") from None
-    return forward
-
-
-inv = Primitive("inv", _per_matrix(_invertible("inv", np.linalg.inv), _same_shape),
+inv = Primitive("inv", _per_matrix(np.linalg.inv, _same_shape, needs_inverse="inv"),
                 "d(A⁻¹) = -A⁻¹ dA A⁻¹",
                 lambda g, out, a: -(_mT(out) @ g @ _mT(out)), reads="out")
 
@@ -197,10 +193,13 @@ def _cofactor(a):
     return sign[..., None, None] * (u * (before * after)[..., None, :]) @ vt
 
 
+_cofactor_lazily_too = _per_matrix(_cofactor, _same_shape)
+
+
 def _det_vjp(g, out, a):
     """g · cof(A). Recorded (create_graph) as g · det(A) · A⁻ᵀ, which needs A invertible."""
     if not isinstance(a, Tensor):
-        return as_array(g)[..., None, None] * _per_matrix(_cofactor, _same_shape)(a)
+        return as_array(g)[..., None, None] * _cofactor_lazily_too(a)
     return (g * out)[..., None, None] * _mT(_inverse_for("det's second derivative", a))
 
 
@@ -241,5 +240,6 @@ def _solve_vjp_b(g, out, a, b):
     return solve(_mT(a), g)
 
 
-solve = Primitive("solve", _per_matrix(_invertible("solve", np.linalg.solve), _solve_shape),
+solve = Primitive("solve", _per_matrix(np.linalg.solve, _solve_shape,
+                                       needs_inverse="solve"),
                   "x = A⁻¹b: dx = A⁻¹(db - dA x)", _solve_vjp_a, _solve_vjp_b)
