@@ -154,11 +154,16 @@ def _release(node: Tensor, consumers: int, references=sys.getrefcount) -> None:
         elif walk == _graph_only:
             node._params = Freed(node._params, node.data.shape, node.data.dtype)
             node.data = None
-    for x in node._inputs:
-        if _large_constant(x):  # a batch of data: describe it instead of keeping it
-            node._inputs = tuple(Constant(_data(x)) if _large_constant(x) else x
-                                 for x in node._inputs)
-            break
+    for x in node._inputs:  # (written out: this loop runs for every node of every backward)
+        if type(x) is Tensor:
+            if x.requires_grad or x.data.size <= SMALL:
+                continue
+        elif type(x) is not np.ndarray or x.size <= SMALL:
+            continue
+        # a large constant (a batch of data): describe it instead of keeping it
+        node._inputs = tuple(Constant(_data(x)) if _large_constant(x) else x
+                             for x in node._inputs)
+        break
 
 
 def _large_constant(x: Any) -> bool:
