@@ -8,6 +8,7 @@ over the output, so a graph is freed by reference counting alone once nobody hol
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import itertools
@@ -357,7 +358,7 @@ class _Versions:
     KEEP = 64  # stamps kept: enough to name the expected version in any realistic case
 
     def __init__(self) -> None:
-        self.count, self.stamps = 0, []
+        self.count, self.stamps = 0, collections.deque(maxlen=self.KEEP)
 
 
 # The stamp of the latest in-place change anywhere: a node created after it needs no check.
@@ -585,9 +586,7 @@ class Tensor:
             versions = self._version_counter()
             versions.count += 1
             _last_change = next(_creation_order)
-            versions.stamps.append(_last_change)
-            if len(versions.stamps) > _Versions.KEEP:
-                del versions.stamps[0]
+            versions.stamps.append(_last_change)  # the oldest drops out past KEEP
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place on a leaf; returns self."""
