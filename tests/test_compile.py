@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from test_lecture_examples import lecture11_backward
 
 import autograd
 import nn
@@ -401,29 +402,9 @@ def _lecture_weights(rng):
 
 
 def _notes_backward(X, labels, W1, B1, W2, B2, W3, B3):
-    """Lecture 11's hand-written NumPy backward (the notes' code, softmax shifted)."""
-    b_size = len(X)
-    Z1 = X @ W1 + B1
-    A1 = 1 / (1 + np.exp(-Z1))
-    Z2 = A1 @ W2 + B2
-    A2 = 1 / (1 + np.exp(-Z2))
-    L = A2 @ W3 + B3
-    E = np.exp(L - L.max(axis=1, keepdims=True))
-    Pred = E / np.sum(E, axis=1, keepdims=True)
-    Y = np.zeros_like(Pred)
-    Y[np.arange(b_size), labels] = 1
-    dL = -1 / b_size * (Y - Pred)
-    dA2 = dL @ W3.T
-    dW3 = A2.T @ dL
-    dB3 = np.sum(dL, axis=0)
-    dZ2 = dA2 * A2 * (1 - A2)
-    dA1 = dZ2 @ W2.T
-    dW2 = A1.T @ dZ2
-    dB2 = np.sum(dZ2, axis=0)
-    dZ1 = dA1 * A1 * (1 - A1)
-    dW1 = X.T @ dZ1
-    dB1 = np.sum(dZ1, axis=0)
-    return dict(dW1=dW1, dB1=dB1, dW2=dW2, dB2=dB2, dW3=dW3, dB3=dB3)
+    """Lecture 11's hand-written NumPy backward (tests/test_lecture_examples.py), by name."""
+    _, grads = lecture11_backward(X, labels, W1, B1, W2, B2, W3, B3)
+    return dict(zip(["dW1", "dB1", "dW2", "dB2", "dW3", "dB3"], grads))
 
 
 def test_the_lecture_mlp_backward_computes_the_notes_quantities():

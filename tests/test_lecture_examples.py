@@ -216,14 +216,16 @@ def test_lab07_full_network_forward():
 
 # --- lecture 11: the MNIST MLP's backward, written by hand --------------------------------------
 def lecture11_backward(X, labels, W1, B1, W2, B2, W3, B3):
-    """The lecture's NumPy forward and hand-written backward, line by line."""
+    """The lecture's NumPy forward and hand-written backward, line by line (the softmax shifted
+    by the row max, which cancels, so that large logits do not overflow)."""
     n = X.shape[0]
     Z1 = X @ W1 + B1
     A1 = 1 / (1 + np.exp(-Z1))
     Z2 = A1 @ W2 + B2
     A2 = 1 / (1 + np.exp(-Z2))
     L = A2 @ W3 + B3
-    Pred = np.exp(L) / np.sum(np.exp(L), axis=1, keepdims=True)
+    E = np.exp(L - L.max(axis=1, keepdims=True))
+    Pred = E / np.sum(E, axis=1, keepdims=True)
     J = np.mean(-np.log(Pred[np.arange(n), labels]))
     Y = np.zeros_like(Pred)
     Y[np.arange(n), labels] = 1
