@@ -39,7 +39,7 @@ def sum_to(g: Any, shape: tuple) -> Any:
     # reduce_sum is np.add.reduce on NumPy arrays: ndarray.sum without its Python wrapper,
     # which costs more than a bias-sized sum.
     if g.ndim == len(shape) + 1 and g.shape[1:] == shape:  # a bias: sum over the batch
-        return reduce_sum(g, axis=0)
+        return np.add.reduce(g, axis=0) if type(g) is np.ndarray else reduce_sum(g, axis=0)
     axes = summed_axes(g.shape, shape)
     return (reduce_sum(g, axis=axes, keepdims=True) if axes else g).reshape(shape)
 

@@ -181,7 +181,9 @@ def _array_of(x: Any) -> Any:
 
 
 def _array_or_tensor(x: Any) -> Any:
-    return x if isinstance(x, Tensor) else backends.as_array(x)
+    if isinstance(x, Tensor) or type(x) is np.ndarray:  # (the common cases, first)
+        return x
+    return backends.as_array(x)
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -94,9 +94,9 @@ class Optimizer:
         computed lazily (from chunked data) are computed here, all in one pass, for parameters
         held in memory."""
         grads = [None if p.grad is None else p.grad.data for p in self.params]
-        if any(type(g) is not np.ndarray and backends.is_lazy(g) and not
-               backends.is_lazy(p.data) for g, p in zip(grads, self.params)):
-            grads = list(backends.compute(*grads))
+        for g, p in zip(grads, self.params):
+            if type(g) is not np.ndarray and backends.is_lazy(g) and not backends.is_lazy(p.data):
+                return list(backends.compute(*grads))
         return grads
 
     def _follow(self, i: int, data: object) -> None:
