@@ -416,11 +416,14 @@ def test_bad_pool_input_gets_one_clear_line(pool, what, x_shape, kwargs, message
 
 
 # --- PyTorch, when installed (never required) ----------------------------------------------------
+NO_TORCH = "optional reference: PyTorch is not installed (pip install torch==2.13.0)"
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same'")  # PyTorch's note about its own copy
 @pytest.mark.parametrize("case", [c for c in CONV_CASES if c[4] != "same" or c[3] == 1],
                          ids=lambda case: case[0])
 def test_conv2d_matches_pytorch(case):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     _, x_shape, w_shape, stride, padding, dilation, bias = case
     x, w, b = make_conv_case(x_shape, w_shape, bias)
     X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
@@ -445,7 +448,7 @@ def test_conv2d_matches_pytorch(case):
 
 @pytest.mark.parametrize("name, shape, kernel, stride, padding", POOL_CASES, ids=POOL_IDS)
 def test_pooling_matches_pytorch_ties_included(name, shape, kernel, stride, padding):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     x = np.round(rng.standard_normal(shape), 0)  # integers: many ties
     for ours, theirs in ((autograd.max_pool2d, torch.nn.functional.max_pool2d),
                          (autograd.avg_pool2d, torch.nn.functional.avg_pool2d)):
