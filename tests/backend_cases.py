@@ -26,6 +26,24 @@ from autograd import primitives as P
 _rng = np.random.default_rng(12)
 
 
+def forward_backward(op, inputs: tuple, params: dict, move):
+    """Apply op to the inputs moved by `move` (floating ones require grad; floating params move
+    too) and backpropagate a fixed random vector; returns the output and the input gradients
+    (None for constants). Shared by the backend test and the real-GPU test."""
+    from autograd import Tensor
+    from autograd.tensor import apply
+
+    tensors = [Tensor(move(x), requires_grad=True)
+               if isinstance(x, np.ndarray) and x.dtype.kind == "f" and op.vjps[i] is not None
+               else move(x) for i, x in enumerate(inputs)]
+    params = {k: move(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+              for k, v in params.items()}  # data among the params (max pooling's source)
+    out = apply(op, tuple(tensors), params)
+    seed = np.random.default_rng(5).standard_normal(out.shape).astype(out.dtype)
+    out.backward(move(seed))  # the same vector on every backend
+    return out, [t.grad if isinstance(t, Tensor) else None for t in tensors]
+
+
 def case(*inputs, **params) -> tuple[tuple, dict]:
     return inputs, params
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 da = pytest.importorskip("dask.array")
+import backend_cases  # noqa: E402
 from backend_cases import CASES, UNSUPPORTED  # noqa: E402
 from dask.callbacks import Callback  # noqa: E402
 from device_array import DeviceArray  # noqa: E402
@@ -20,7 +21,7 @@ import autograd  # noqa: E402
 import nn  # noqa: E402
 from autograd import Tensor, backends, no_grad  # noqa: E402
 from autograd import primitives as P  # noqa: E402
-from autograd.tensor import Primitive, apply  # noqa: E402
+from autograd.tensor import Primitive  # noqa: E402
 
 PRIMITIVES = {name: op for name, op in vars(P).items() if isinstance(op, Primitive)}
 
@@ -54,23 +55,8 @@ IS_ON = {"dask": backends.is_lazy, "device": lambda a: type(a) is DeviceArray}
 
 
 def forward_backward(op: Primitive, inputs: tuple, params: dict, backend: str):
-    """Apply op to the inputs moved to `backend` (floating ones require grad; floating params
-    move too) and backpropagate a fixed random vector; returns the output and the input
-    gradients (None for constants)."""
-    move = MOVES[backend]
-    tensors = [Tensor(move(x), requires_grad=True)
-               if isinstance(x, np.ndarray) and x.dtype.kind == "f" and op.vjps[i] is not None
-               else move(x) for i, x in enumerate(inputs)]
-    params = {k: move(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
-              for k, v in params.items()}  # data among the params (max pooling's source)
-    out = apply(op, tuple(tensors), params)
-    out.backward(move(seed_like(out)))
-    return out, [t.grad if isinstance(t, Tensor) else None for t in tensors]
-
-
-def seed_like(out: Tensor) -> np.ndarray:
-    """The same random vector for out's shape and dtype on every backend (values unread)."""
-    return np.random.default_rng(5).standard_normal(out.shape).astype(out.dtype)
+    """backend_cases.forward_backward on the named backend."""
+    return backend_cases.forward_backward(op, inputs, params, MOVES[backend])
 
 
 @pytest.mark.parametrize("backend", ["dask", "device"])

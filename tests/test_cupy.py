@@ -17,26 +17,15 @@ except Exception:  # a CuPy without a driver or a device  # noqa: BLE001
 if not _gpus:
     pytest.skip("needs a GPU: CuPy is installed but sees none", allow_module_level=True)
 
-from backend_cases import CASES, UNSUPPORTED  # noqa: E402
+from backend_cases import CASES, UNSUPPORTED, forward_backward  # noqa: E402
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
 from autograd import primitives as P  # noqa: E402
-from autograd.tensor import Primitive, apply  # noqa: E402
+from autograd.tensor import Primitive  # noqa: E402
 
 PRIMITIVES = {name: op for name, op in vars(P).items() if isinstance(op, Primitive)}
-
-
-def _run(op, inputs, params, move):
-    tensors = [Tensor(move(x), requires_grad=True)
-               if isinstance(x, np.ndarray) and x.dtype.kind == "f" and op.vjps[i] is not None
-               else move(x) for i, x in enumerate(inputs)]
-    params = {k: move(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
-              for k, v in params.items()}  # data among the params (max pooling's source)
-    out = apply(op, tuple(tensors), params)
-    out.backward(move(np.random.default_rng(5).standard_normal(out.shape).astype(out.dtype)))
-    return out, [t.grad if isinstance(t, Tensor) else None for t in tensors]
 
 
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
@@ -47,8 +36,8 @@ def test_every_primitive_on_cupy_matches_numpy(name):
     for number, (inputs, params) in enumerate(CASES[name]):
         if (name, number, "cupy") in UNSUPPORTED:
             continue
-        expected, expected_grads = _run(op, inputs, params, lambda x: x)
-        out, grads = _run(op, inputs, params, to_gpu)
+        expected, expected_grads = forward_backward(op, inputs, params, lambda x: x)
+        out, grads = forward_backward(op, inputs, params, to_gpu)
         assert isinstance(out.data, cupy.ndarray)
         np.testing.assert_allclose(out.numpy(), expected.data, rtol=1e-10, atol=1e-12)
         for g, g_numpy in zip(grads, expected_grads):
