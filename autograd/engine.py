@@ -21,7 +21,7 @@ from . import anomaly, backends
 from . import primitives as P
 from . import tensor as _tensor
 from .backends import reduce_sum
-from .tensor import Constant, Freed, Tensor, apply, check_versions, set_grad_enabled
+from .tensor import Constant, Freed, Tensor, _data, apply, check_versions, set_grad_enabled
 
 
 def summed_axes(raw_shape: tuple, shape: tuple) -> tuple[int, ...]:
@@ -176,10 +176,6 @@ def _large_constant(x: Any) -> bool:
 
 def _described(value: Any) -> Any:
     return Constant(value) if type(value) is np.ndarray and value.size > SMALL else value
-
-
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
 
 
 # The references getrefcount sees in _release, beyond the consumers', for a node that only

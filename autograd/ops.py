@@ -175,11 +175,6 @@ def matmul(x: Any, y: Any) -> Tensor:
     return _binary(P.matmul, x, y)
 
 
-def _array_of(x: Any) -> Any:
-    """The array of a Tensor, an array of any backend as it is, else a NumPy array."""
-    return x.data if isinstance(x, Tensor) else backends.as_array(x)
-
-
 def _array_or_tensor(x: Any) -> Any:
     if isinstance(x, Tensor) or type(x) is np.ndarray:  # (the common cases, first)
         return x
